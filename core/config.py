@@ -1,0 +1,143 @@
+"""Frozen configuration dataclasses shared by every task.
+
+A config is plain data: it is saved as JSON next to each model, travels to the
+training worker (or, later, to another machine) and is rebuilt with
+`Config.from_dict(saved)`. Validation happens in `__post_init__`, so an invalid
+combination can never reach the model builder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+CELLS = ("simple", "lstm", "gru")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+SCALERS = ("minmax", "standard")
+
+
+class ConfigError(ValueError):
+    """A setting a user can choose is out of range; the message says which and why."""
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class ArchitectureConfig:
+    """The recurrent stack: which cell, how wide, how deep, how regularised."""
+
+    cell: str = "lstm"
+    units: int = 32
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    l2: float = 0.0
+    layer_norm: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.cell in CELLS, f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
+        _check(1 <= self.units <= 1024, "units must be between 1 and 1024")
+        _check(1 <= self.layers <= 4, "layers must be between 1 and 4")
+        _check(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)")
+        _check(0.0 <= self.recurrent_dropout < 1.0, "recurrent dropout must be in [0, 1)")
+        _check(self.l2 >= 0.0, "the L2 penalty cannot be negative")
+
+    def summary(self) -> str:
+        name = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[self.cell]
+        bi = "Bi-" if self.bidirectional else ""
+        return f"{self.layers}x {bi}{name}({self.units})"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How the model is fitted. Zero means "off" for clip_norm, patience and budget_s."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    clip_norm: float = 1.0
+    patience: int = 0
+    reduce_on_plateau: bool = False
+    val_fraction: float = 0.15
+    seed: int = 0
+    budget_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.epochs <= 1000, "epochs must be between 1 and 1000")
+        _check(1 <= self.batch_size <= 4096, "batch size must be between 1 and 4096")
+        _check(0.0 < self.learning_rate <= 1.0, "learning rate must be in (0, 1]")
+        _check(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        _check(self.clip_norm >= 0.0, "clip norm cannot be negative (0 turns clipping off)")
+        _check(self.patience >= 0, "patience cannot be negative (0 turns early stopping off)")
+        _check(0.0 < self.val_fraction < 0.5, "validation fraction must be in (0, 0.5)")
+        _check(self.budget_s >= 0.0, "time budget cannot be negative (0 means no budget)")
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """A forecasting job: which series, how it is windowed and split, and the model."""
+
+    data: str = "seattle"
+    column: str = ""
+    date_column: str = ""
+    features: tuple[str, ...] = ()
+    lookback: int = 30
+    horizon: int = 1
+    scaler: str = "minmax"
+    test_fraction: float = 0.15
+    season: int = 0  # 0: detect the period from the training split
+    missing: str = "interpolate"  # or "drop"
+    synthetic_length: int = 1461
+    synthetic_amplitude: float = 10.0
+    synthetic_noise: float = 2.0
+    arch: ArchitectureConfig = field(default_factory=ArchitectureConfig)
+    train: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def __post_init__(self) -> None:
+        _check(2 <= self.lookback <= 365, "look-back window must be between 2 and 365 steps")
+        _check(1 <= self.horizon <= 30, "horizon must be between 1 and 30 steps")
+        _check(self.scaler in SCALERS, f"scaler must be one of {', '.join(SCALERS)}")
+        _check(0.05 <= self.test_fraction <= 0.4, "test fraction must be between 0.05 and 0.4")
+        _check(self.season >= 0, "season cannot be negative (0 detects it)")
+        _check(self.missing in ("interpolate", "drop"), "missing must be interpolate or drop")
+        _check(100 <= self.synthetic_length <= 20000, "synthetic length must be 100-20000")
+        _check(self.synthetic_noise >= 0.0, "noise cannot be negative")
+        object.__setattr__(self, "features", tuple(self.features))
+
+
+C = TypeVar("C")
+
+_NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}
+
+
+def to_dict(config: Any) -> dict:
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type[C], data: dict) -> C:
+    """Rebuild a config saved with `to_dict`, ignoring keys a newer version dropped."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in names:
+            continue
+        if key in _NESTED and isinstance(value, dict):
+            value = from_dict(_NESTED[key], value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def to_json(config: Any) -> str:
+    return json.dumps(to_dict(config), sort_keys=True)
+
+
+TASK_CONFIGS: dict[str, type] = {"forecast": ForecastConfig}

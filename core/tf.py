@@ -1,0 +1,69 @@
+"""Lazy, configured import of TensorFlow and Keras.
+
+`import tensorflow` costs seconds, so nothing in `core` imports it at module
+import time: code that trains calls `keras_module()`. Thread counts can only be
+set before TensorFlow's first op, so they are set here, once, on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+_lock = threading.Lock()
+_keras = None
+
+
+def thread_count() -> int:
+    """Intra-op threads for training: RNN_STUDIO_TF_THREADS, else every core."""
+    value = os.environ.get("RNN_STUDIO_TF_THREADS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
+def keras_module():
+    """Import Keras on the TensorFlow backend with the thread settings applied."""
+    global _keras
+    if _keras is not None:
+        return _keras
+    with _lock:
+        if _keras is None:
+            os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            n = str(thread_count())
+            os.environ.setdefault("TF_NUM_INTRAOP_THREADS", n)
+            os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+            import tensorflow as tf
+
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(int(n))
+                tf.config.threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError:
+                pass  # TensorFlow already ran an op in this process; keep its settings.
+            import keras
+
+            _keras = keras
+    return _keras
+
+
+def versions() -> dict:
+    """Library versions for a run's reproducibility card (imports TensorFlow)."""
+    import platform
+
+    import numpy
+    import pandas
+    import sklearn
+
+    keras = keras_module()
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "scikit-learn": sklearn.__version__,
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+    }
