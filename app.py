@@ -1,0 +1,81 @@
+"""RNN Studio landing page: what an RNN is, a card per page, and the system status.
+
+It must not import TensorFlow (seconds of start-up): versions come from package
+metadata and the run count from the SQLite store.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `streamlit run` from another folder
+    sys.path.insert(0, str(ROOT))
+
+from core.datasets import data_dir  # noqa: E402
+from core.runs import RunStore  # noqa: E402
+
+st.set_page_config(page_title="RNN Studio", page_icon="🔁", layout="wide")
+
+PAGES = [
+    (
+        "pages/1_Forecasting.py",
+        "📈 Forecasting",
+        "Predict tomorrow's temperature or a stock price from the last few weeks, and see whether"
+        " the RNN beats simple rules like 'same as yesterday'.",
+    ),
+    ("pages/2_Shakespeare.py", "🎭 Shakespeare", "Watch a network learn to spell, then write new plays."),
+    ("pages/3_Music.py", "🎵 Music", "Learn melodies from Bach chorales and listen to new ones."),
+    ("pages/4_Sentiment.py", "💬 Sentiment", "Read the mood of a movie review, word by word."),
+    ("pages/5_Inside_the_RNN.py", "🔬 Inside the RNN", "See the hidden state change step by step."),
+    ("pages/6_Runs.py", "🗂️ Runs", "Every training run: compare, reload and export."),
+]
+
+st.title("🔁 RNN Studio")
+st.markdown(
+    """
+A **recurrent neural network** (RNN) reads a sequence one step at a time: a day's temperature,
+a letter, a note, a word. After each step it updates a small list of numbers called its
+**hidden state**, its memory of what it has read so far. The next prediction depends on
+both the new input and that memory, which is what lets an RNN use context.
+
+Pick a page below, press **Train** with the default settings, and watch it learn.
+Every number is measured on data the model never trained on, and shown beside a simple
+baseline, so you can see whether the network is really any better.
+"""
+)
+
+available = [p for p in PAGES if (ROOT / p[0]).exists()]
+cols = st.columns(min(3, len(available)) or 1)
+for i, (path, label, blurb) in enumerate(available):
+    with cols[i % len(cols)].container(border=True):
+        st.page_link(path, label=label)
+        st.caption(blurb)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+with st.expander("System status", expanded=False):
+    gpu = any(Path("/dev").glob("nvidia[0-9]*"))
+    try:
+        runs = RunStore().count()
+    except Exception as exc:  # a broken store must not take the landing page down
+        runs = f"unavailable ({exc.__class__.__name__})"
+    st.markdown(
+        f"""
+- TensorFlow: **{_version("tensorflow")}** (Keras {_version("keras")}), loaded only when you train
+- Hardware: **{"a GPU is visible" if gpu else "CPU only"}**, {os.cpu_count()} cores
+- Data directory: `{data_dir()}` (set `RNN_STUDIO_DATA` to change it)
+- Runs stored: **{runs}**
+"""
+    )

@@ -1,0 +1,106 @@
+"""The live-training panel every training page uses, and the process-wide job manager.
+
+The page keeps only a job id in a non-widget session key; the job itself lives
+in the manager, so leaving the page and coming back shows it still going (or
+finished). The panel polls with a fragment only while the job is queued or
+running, then reruns the page once so the results appear and polling stops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.charts import loss_chart
+from core.datasets import DataError
+from core.jobs import JobManager
+from core.runs import ACTIVE
+
+POLL_SECONDS = 1.0
+
+
+@st.cache_resource(show_spinner=False)
+def manager() -> JobManager:
+    return JobManager()
+
+
+def session_id() -> str:
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+
+def submit(prefix: str, task: str, config) -> None:
+    try:
+        st.session_state[f"{prefix}_job"] = manager().submit(task, config, session=session_id())
+    except DataError as exc:
+        st.error(str(exc))
+
+
+def _fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "estimating..."
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+def _draw(snap: dict, prefix: str, y_title: str) -> None:
+    status = snap["status"]
+    if status == "queued":
+        ahead = snap["position"]
+        st.info(f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours.")
+    elif status == "running":
+        epochs = snap["config"].train.epochs
+        done = len(snap["epochs"])
+        st.progress(
+            snap["progress"],
+            text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
+            f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left",
+        )
+    if status in ACTIVE:
+        st.button(
+            "Stop training" if status == "running" else "Cancel",
+            key=f"{prefix}_stop",
+            on_click=manager().stop,
+            args=(snap["id"],),
+            help="Stops within one batch. The model trained so far is kept and scored.",
+        )
+    fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
+    st.plotly_chart(fig, width="stretch", key=f"{prefix}_loss_chart")
+    st.caption(summary)
+
+
+def live_panel(prefix: str, on_result: Callable[[dict], None], y_title: str = "loss") -> None:
+    """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result."""
+    job_id = st.session_state.get(f"{prefix}_job")
+    if not job_id:
+        return
+    snap = manager().snapshot(job_id)
+    if snap is None:
+        st.info("That training belonged to an earlier server session; find it on the Runs page.")
+        return
+    active = snap["status"] in ACTIVE
+
+    @st.fragment(run_every=POLL_SECONDS if active else None)
+    def panel() -> None:
+        current = manager().snapshot(job_id)
+        _draw(current, prefix, y_title)
+        if active and current["status"] not in ACTIVE:
+            st.rerun()  # the whole page: show results and stop polling
+
+    panel()
+    if active:
+        return
+    if snap["status"] == "failed":
+        st.error(f"Training failed: {snap['error']}")
+    elif snap["status"] == "stopped" and snap["result"] is None:
+        st.warning("Cancelled before it started.")
+    if snap["result"] is not None:
+        reason = snap["result"].get("stop_reason")
+        note = {
+            "user": "You stopped training early: these results use the model as it was then.",
+            "budget": "Training stopped when its time budget ran out.",
+            "early": "Training stopped early: the validation loss had stopped improving.",
+        }.get(reason)
+        if note:
+            st.info(note)
+        on_result(snap)
