@@ -85,7 +85,8 @@ def loss_chart(epochs: list[dict], batches: list[dict], y_title: str = "loss") -
     if not epochs:
         return fig, f"Epoch 1 in progress; current training loss {batches[-1]['loss']:.4g}."
     last = epochs[-1]
-    summary = f"After {last['epoch']} epochs the training loss is {last.get('loss', math.nan):.4g}"
+    n = last["epoch"]
+    summary = f"After {n} epoch{'s' if n != 1 else ''} the training loss is {last.get('loss', math.nan):.4g}"
     if "val_loss" in last:
         best = min(epochs, key=lambda e: e.get("val_loss", math.inf))
         summary += (

@@ -1,0 +1,80 @@
+"""The training process: `python -m core.worker`, started and fed by core.jobs.
+
+It reads JSON lines on stdin ({"op": "run" | "stop" | "exit", ...}) and writes
+JSON lines on its original stdout ({"job_id", "kind", "payload"}, then one
+{"kind": "end", "status", "result", "error"} per job). Anything else that
+prints (TensorFlow, a library) is sent to stderr so it cannot corrupt them.
+If the server disappears (stdin closes) the process exits at once and leaves
+the run as "running" in the store, so the next server marks it interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+import traceback
+
+
+def main() -> None:
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    write_lock = threading.Lock()
+
+    def emit(job_id: str, kind: str, **fields) -> None:
+        with write_lock:
+            protocol.write(json.dumps({"job_id": job_id, "kind": kind, **fields}) + "\n")
+
+    jobs: queue.Queue = queue.Queue()
+    stops: dict[str, threading.Event] = {}
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            msg = json.loads(line)
+            if msg["op"] == "run":
+                stops.setdefault(msg["job_id"], threading.Event())
+                jobs.put(msg)
+            elif msg["op"] == "stop":
+                stops.setdefault(msg["job_id"], threading.Event()).set()
+            elif msg["op"] == "exit":
+                jobs.put(None)
+                return
+        os._exit(0)  # the server is gone
+
+    threading.Thread(target=read_commands, daemon=True).start()
+
+    from core.config import TASK_CONFIGS, from_dict
+    from core.jobs import USER_ERRORS, execute
+    from core.runs import RunStore
+    from core.tf import keras_module
+
+    keras_module()  # pay for the TensorFlow import before the first job arrives
+    while (msg := jobs.get()) is not None:
+        job_id, task = msg["job_id"], msg["task"]
+        status, result, error = "failed", None, ""
+        try:
+            config = from_dict(TASK_CONFIGS[task], msg["config"])
+            status, result = execute(
+                task,
+                config,
+                RunStore(msg["store"]),
+                job_id,
+                lambda kind, payload, jid=job_id: emit(jid, kind, payload=payload),
+                stops[job_id],
+            )
+        except USER_ERRORS as exc:
+            error = str(exc)
+        except Exception as exc:
+            traceback.print_exc()
+            error = f"{exc.__class__.__name__}: {exc}"
+        if error:
+            RunStore(msg["store"]).finish(job_id, "failed", error=error)
+        emit(job_id, "end", status=status, result=result, error=error)
+        stops.pop(job_id, None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Shared fixtures: every test gets its own data directory and a fresh job manager."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Read-only corpora: CI points RNN_STUDIO_DATA at a copy of ../shared/data.
+SOURCE_DATA = Path(os.environ.get("RNN_STUDIO_DATA") or ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A private data directory (run store, uploads) with links to the shared corpora."""
+    path = tmp_path / "data"
+    path.mkdir()
+    if SOURCE_DATA.is_dir():
+        for item in SOURCE_DATA.iterdir():
+            if item.name not in ("runs", "runs.db", "uploads") and not item.name.startswith("runs.db"):
+                (path / item.name).symlink_to(item.resolve())
+    monkeypatch.setenv("RNN_STUDIO_DATA", str(path))
+    yield path
+
+
+@pytest.fixture
+def fresh_app(monkeypatch):
+    """A fresh cached job manager per page test, whose training process is shut down after."""
+    import streamlit as st
+
+    import ui.panel
+    from core.jobs import JobManager
+
+    made: list[JobManager] = []
+
+    class Recorded(JobManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(ui.panel, "JobManager", Recorded)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    for mgr in made:
+        mgr.shutdown(timeout=30)
+    st.cache_resource.clear()

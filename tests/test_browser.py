@@ -1,0 +1,59 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against `streamlit run` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import chromium_page, require_browser, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def set_slider(page, key: str, presses_from_start: int) -> None:
+    """Move a slider to its minimum, then right by n steps, with the keyboard as a person could."""
+    thumb = page.locator(f".st-key-{key} input[type=range]").first
+    thumb.focus()
+    thumb.press("Home")
+    for _ in range(presses_from_start):
+        thumb.press("ArrowRight")
+
+
+def test_forecasting_trains_live_and_survives_navigation(data_dir):
+    require_browser()
+    from playwright.sync_api import expect
+
+    with streamlit_server(data_dir) as url, chromium_page() as page:
+        page.goto(url)
+        wait_idle(page)
+        expect(page.get_by_text("hidden state").first).to_be_visible()
+        page.get_by_role("link", name=re.compile("Forecasting")).first.click()
+        wait_idle(page)
+        expect(page.get_by_text("Training tensor shape")).to_be_visible()
+
+        set_slider(page, "fc_epochs", 11)  # 12 epochs on Seattle: long enough to watch
+        set_slider(page, "fc_units", 2)  # 16 units
+        page.get_by_role("button", name="Train").click()
+
+        # The live loss chart grows: its caption counts epochs as they finish.
+        expect(page.get_by_text(re.compile(r"After 1 epoch the training loss"))).to_be_visible(timeout=90_000)
+        expect(page.get_by_text(re.compile(r"After [3-9] epochs the training loss"))).to_be_visible(
+            timeout=90_000
+        )
+
+        # Leave for the landing page mid-training, then come back: the run is still there.
+        page.locator('[data-testid="stSidebarNav"] a').first.click()
+        expect(page.get_by_text("hidden state").first).to_be_visible(timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Forecasting").click()
+        expect(page.get_by_text(re.compile(r"After \d+ epochs? the training loss"))).to_be_visible(
+            timeout=60_000
+        )
+
+        # It finishes and the metrics table with the baselines appears.
+        expect(page.get_by_text("Results on the test split")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile("on test MAE"))).to_be_visible()
+        table = page.locator('[data-testid="stDataFrame"]').first
+        expect(table).to_be_visible()
+        expect(page.get_by_text("Forecast past the last date").first).to_be_attached()
+        expect(page.get_by_role("button", name="Download the forecast (CSV)")).to_be_visible()

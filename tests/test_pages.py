@@ -1,0 +1,97 @@
+"""Page tests with Streamlit's AppTest: defaults render, a tiny training completes, bad input errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORECAST = str(ROOT / "pages" / "1_Forecasting.py")
+
+
+def run_until(at: AppTest, done, timeout: float = 180) -> AppTest:
+    """`run_every` never ticks in AppTest: rerun until `done(at)` holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the page never reached the expected state")
+
+
+def test_landing_page_renders_without_tensorflow():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert "hidden state" in at.markdown[0].value
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"AppTest.from_file({str(ROOT / 'app.py')!r}).run();"
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_forecasting_defaults_render(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert any("Training tensor shape" in m.value for m in at.markdown)
+    assert at.radio(key="fc_source").value == "seattle"
+    # Every control a user touches explains itself.
+    for widget in [*at.slider, *at.selectbox, *at.radio, *at.toggle, *at.number_input]:
+        assert widget.help, f"{widget.label} has no help tooltip"
+
+
+def test_forecasting_tiny_training_completes(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    at.radio(key="fc_source").set_value("synthetic").run()
+    at.slider(key="fc_len").set_value(400)
+    at.slider(key="fc_lookback").set_value(10)
+    at.slider(key="fc_epochs").set_value(2)
+    at.select_slider(key="fc_units").set_value(8)
+    at.run()
+    at.get("form_submit_button")[0].click()
+    at = run_until(at, lambda a: any("Results" in s.value for s in a.subheader))
+    assert any("on test MAE" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert list(table.index) == ["RNN", "Persistence", "Seasonal naive", "Linear (Ridge)"]
+    assert (table["mae"] > 0).all()
+    charts = at.get("plotly_chart")
+    titles = [c.proto.spec for c in charts]
+    assert any("Test split" in t for t in titles) and any("Forecast past the last date" in t for t in titles)
+
+
+def test_forecasting_bad_csv_shows_an_error(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    at.radio(key="fc_source").set_value("csv").run()
+    at.file_uploader(key="fc_upload").set_value(("bad.csv", b"name,colour\nx,red\ny,blue\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error and "no numeric column" in at.error[0].value
+
+
+def test_forecasting_csv_with_too_few_rows(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    at.radio(key="fc_source").set_value("csv").run()
+    csv = "date,value\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 21))
+    at.file_uploader(key="fc_upload").set_value(("short.csv", csv.encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error and "too few" in at.error[0].value
+
+
+@pytest.mark.parametrize("payload", [b"", b"\x00\x01\x02binary\x00"])
+def test_forecasting_empty_or_binary_upload(fresh_app, payload):
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    at.radio(key="fc_source").set_value("csv").run()
+    at.file_uploader(key="fc_upload").set_value(("x.csv", payload, "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error
