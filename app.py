@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` from another folder
 
 from core.datasets import data_dir  # noqa: E402
 from core.runs import RunStore  # noqa: E402
+from ui.panel import manager  # noqa: E402
 
 st.set_page_config(page_title="RNN Studio", page_icon="🔁", layout="wide")
 
@@ -49,6 +50,8 @@ Every number is measured on data the model never trained on, and shown beside a 
 baseline, so you can see whether the network is really any better.
 """
 )
+
+manager()  # start the training process now: it loads TensorFlow (in its own process) while you read
 
 available = [p for p in PAGES if (ROOT / p[0]).exists()]
 cols = st.columns(min(3, len(available)) or 1)

@@ -170,7 +170,7 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     unit = f" ({units})" if units else ""
     _layout(fig, f"Forecast past the last date: {target}", "date", f"{target}{unit}")
     summary = (
-        f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: from {fut_y[0]:.4g} to"
+        f"The RNN forecasts {len(fut_y)} step{'s' if len(fut_y) != 1 else ''} past {hist_x[-1]}: from {fut_y[0]:.4g} to"
         f" {fut_y[-1]:.4g}{' ' + units if units else ''}; the band holds 90% of its validation errors."
     )
     return fig, summary

@@ -178,6 +178,20 @@ class ProcessBackend:
             cwd=root,
             env=env,
         )
+        self.ready = threading.Event()  # set once TensorFlow has loaded in the child
+        self._lines: queue.Queue[dict | None] = queue.Queue()
+        args = (self._proc, self._lines, self.ready)
+        threading.Thread(target=self._read, args=args, name="rnn-studio-worker-reader", daemon=True).start()
+
+    @staticmethod
+    def _read(proc: subprocess.Popen, lines: queue.Queue, ready: threading.Event) -> None:
+        for line in proc.stdout:
+            msg = json.loads(line)
+            if msg["kind"] == "ready":
+                ready.set()
+            else:
+                lines.put(msg)
+        lines.put(None)  # the process ended
 
     @property
     def pid(self) -> int:
@@ -195,16 +209,16 @@ class ProcessBackend:
     def run(self, job: Job, store: RunStore, on_event: EventFn) -> Outcome:
         if self._proc is None or self._proc.poll() is not None:
             self._start()
+        lines = self._lines
         self._send(
             {"op": "run", "job_id": job.id, "task": job.task, "config": to_dict(job.config),
              "store": str(store.root)}
         )  # fmt: skip
         if job.stop_event.is_set():
             self.stop(job.id)
-        for line in self._proc.stdout:
-            msg = json.loads(line)
+        while (msg := lines.get()) is not None:
             if msg.get("job_id") != job.id:
-                continue  # "ready" and the like
+                continue
             if msg["kind"] == "end":
                 return msg["status"], msg["result"], msg["error"]
             on_event(msg["kind"], msg["payload"])
@@ -258,6 +272,11 @@ class JobManager:
         self._order: list[str] = []  # submission order, for queue positions
         self._lock = threading.Lock()
         self._executor = LocalExecutor(self._run)
+
+    @property
+    def engine_ready(self) -> bool:
+        """Whether TensorFlow has loaded where jobs train (always true in-thread)."""
+        return self._process is None or self._process.ready.is_set()
 
     def submit(self, task: str, config, session: str = "") -> str:
         if task not in RUNNERS:

@@ -98,7 +98,7 @@ def _progress_callback(ctx: TrainContext, cfg: TrainingConfig, history: list[dic
         def __init__(self) -> None:
             super().__init__()
             self.epoch = 0
-            self.last_emit = time.time()
+            self.last_emit = 0.0  # the first batch reports at once: a live point within seconds
             self.t0 = time.time()
 
         def _progress(self, batch_fraction: float) -> float:

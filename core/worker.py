@@ -52,6 +52,7 @@ def main() -> None:
     from core.tf import keras_module
 
     keras_module()  # pay for the TensorFlow import before the first job arrives
+    emit("", "ready")
     while (msg := jobs.get()) is not None:
         job_id, task = msg["job_id"], msg["task"]
         status, result, error = "failed", None, ""

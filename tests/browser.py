@@ -27,13 +27,20 @@ CHROMIUM_ARGS = [
 
 
 def require_browser() -> None:
-    """Skip with a reason where Chromium or Playwright is missing (CI installs both)."""
+    """Skip with a reason where Chromium or Playwright is missing; CI sets
+    RNN_STUDIO_REQUIRE_BROWSER=1 so that there a missing browser fails instead."""
+    reason = ""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -r requirements-test.txt)")
+        reason = "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright is not installed (pip install -r requirements-test.txt)"
+    if reason and os.environ.get("RNN_STUDIO_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    if reason:
+        pytest.skip(reason)
 
 
 def free_port() -> int:

@@ -71,8 +71,14 @@ def _draw(snap: dict, prefix: str, y_title: str) -> None:
 
 def live_panel(prefix: str, on_result: Callable[[dict], None], y_title: str = "loss") -> None:
     """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result."""
+    # Starts the training process, so TensorFlow loads while the user picks settings.
+    mgr = manager()
     job_id = st.session_state.get(f"{prefix}_job")
     if not job_id:
+        if not mgr.engine_ready:
+            st.caption(
+                "⏳ The training engine is loading TensorFlow (once, about 10 s). Train now and it starts when ready."
+            )
         return
     snap = manager().snapshot(job_id)
     if snap is None:

@@ -1,0 +1,1 @@
+"""Speed and quality benchmarks; each prints JSON objects, one per measurement."""
