@@ -43,7 +43,7 @@ def _fmt_seconds(s: float | None) -> str:
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
 
 
-def _draw(snap: dict, prefix: str, y_title: str) -> None:
+def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], None] | None) -> None:
     status = snap["status"]
     if status == "queued":
         ahead = snap["position"]
@@ -67,10 +67,22 @@ def _draw(snap: dict, prefix: str, y_title: str) -> None:
     fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
     st.plotly_chart(fig, width="stretch", key=f"{prefix}_loss_chart")
     st.caption(summary)
+    if draw_live:
+        draw_live(snap)  # task-specific live views, e.g. samples from snap["extras"]
 
 
-def live_panel(prefix: str, on_result: Callable[[dict], None], y_title: str = "loss") -> None:
-    """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result."""
+def live_panel(
+    prefix: str,
+    on_result: Callable[[dict], None],
+    y_title: str = "loss",
+    draw_live: Callable[[dict], None] | None = None,
+) -> None:
+    """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result.
+
+    `draw_live(snapshot)` runs inside the polling fragment, under the loss chart,
+    for task-specific live views (events other than epoch/batch/status land in
+    snapshot["extras"][kind]).
+    """
     # Starts the training process, so TensorFlow loads while the user picks settings.
     mgr = manager()
     job_id = st.session_state.get(f"{prefix}_job")
@@ -89,7 +101,7 @@ def live_panel(prefix: str, on_result: Callable[[dict], None], y_title: str = "l
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def panel() -> None:
         current = manager().snapshot(job_id)
-        _draw(current, prefix, y_title)
+        _draw(current, prefix, y_title, draw_live)
         if active and current["status"] not in ACTIVE:
             st.rerun()  # the whole page: show results and stop polling
 
