@@ -95,3 +95,25 @@ def test_forecasting_empty_or_binary_upload(fresh_app, payload):
     at.run()
     assert not at.exception
     assert at.error
+
+
+def test_a_link_with_settings_opens_the_page_with_them(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60)
+    at.query_params.update({"fc_source": "synthetic", "fc_epochs": "7", "fc_cell": "gru", "fc_bi": "true"})
+    at.run()
+    assert not at.exception
+    assert at.radio(key="fc_source").value == "synthetic"
+    assert at.slider(key="fc_epochs").value == 7
+    assert at.selectbox(key="fc_cell").value == "gru" and at.toggle(key="fc_bi").value is True
+    # Changing a control updates the link a teacher would copy.
+    at.slider(key="fc_lookback").set_value(12).run()
+    assert at.query_params["fc_lookback"] == "12" and at.query_params["fc_epochs"] == "7"
+
+
+def test_a_link_with_impossible_settings_falls_back_to_defaults(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60)
+    at.query_params.update({"fc_epochs": "99999", "fc_lookback": "many"})
+    at.run()
+    assert not at.exception
+    assert at.slider(key="fc_epochs").value == 20
+    assert at.warning and "cannot use" in at.warning[0].value

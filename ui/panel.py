@@ -32,7 +32,7 @@ def session_id() -> str:
 
 def submit(prefix: str, task: str, config) -> None:
     try:
-        st.session_state[f"{prefix}_job"] = manager().submit(task, config, session=session_id())
+        st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
     except DataError as exc:
         st.error(str(exc))
 
@@ -59,13 +59,13 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
     if status in ACTIVE:
         st.button(
             "Stop training" if status == "running" else "Cancel",
-            key=f"{prefix}_stop",
+            key=f"{prefix}__stop",
             on_click=manager().stop,
             args=(snap["id"],),
             help="Stops within one batch. The model trained so far is kept and scored.",
         )
     fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
-    st.plotly_chart(fig, width="stretch", key=f"{prefix}_loss_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{prefix}__loss_chart")
     st.caption(summary)
     if draw_live:
         draw_live(snap)  # task-specific live views, e.g. samples from snap["extras"]
@@ -85,7 +85,7 @@ def live_panel(
     """
     # Starts the training process, so TensorFlow loads while the user picks settings.
     mgr = manager()
-    job_id = st.session_state.get(f"{prefix}_job")
+    job_id = st.session_state.get(f"{prefix}__job")
     if not job_id:
         if not mgr.engine_ready:
             st.caption(
