@@ -174,3 +174,30 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
         f" {fut_y[-1]:.4g}{' ' + units if units else ''}; the band holds 90% of its validation errors."
     )
     return fig, summary
+
+
+def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
+    """Validation loss per epoch (training loss where there is none) for several runs."""
+    fig = go.Figure()
+    colours = list(PALETTE.values())[1:]
+    ends = {}
+    for i, (label, epochs) in enumerate(curves.items()):
+        key = "val_loss" if any("val_loss" in e for e in epochs) else "loss"
+        ys = [e.get(key) for e in epochs]
+        fig.add_scatter(
+            x=[e["epoch"] for e in epochs],
+            y=ys,
+            mode="lines+markers",
+            name=f"{label} ({key.replace('_', ' ')})",
+            line={"color": colours[i % len(colours)], "dash": "solid" if key == "val_loss" else "dot"},
+        )
+        finite = [y for y in ys if isinstance(y, int | float) and math.isfinite(y)]
+        if finite:
+            ends[label] = min(finite)
+    _layout(
+        fig, "Loss per epoch of the selected runs (lower is better)", "epoch", "loss (each task's own units)"
+    )
+    if not ends:
+        return fig, "The selected runs have no recorded epochs."
+    best = min(ends, key=ends.get)
+    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4g}, by {best}."

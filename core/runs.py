@@ -187,6 +187,11 @@ class RunStore:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def result(self, run_id: str) -> dict | None:
+        """The saved result (what the task's page draws), if the run wrote one."""
+        path = self.files / run_id / "result.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def delete(self, run_id: str) -> None:
         self._write("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(self.files / run_id, ignore_errors=True)

@@ -16,9 +16,11 @@ import streamlit as st
 from core.charts import loss_chart
 from core.datasets import DataError
 from core.jobs import JobManager
-from core.runs import ACTIVE
+from core.runs import ACTIVE, RunStore
 
 POLL_SECONDS = 1.0
+# task -> (page file, widget-key prefix); the Runs page opens runs through this.
+TASK_PAGES = {"forecast": ("pages/1_Forecasting.py", "fc")}
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,11 +28,25 @@ def manager() -> JobManager:
     return JobManager()
 
 
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """The run store alone, for pages that only read runs (no training process started)."""
+    return RunStore()
+
+
+def open_run(task: str, run_id: str) -> None:
+    """Ask the task's page to show a stored run instead of a new job."""
+    prefix = TASK_PAGES[task][1]
+    st.session_state[f"{prefix}__open"] = run_id
+    st.session_state.pop(f"{prefix}__job", None)
+
+
 def session_id() -> str:
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
 
 
 def submit(prefix: str, task: str, config) -> None:
+    st.session_state.pop(f"{prefix}__open", None)
     try:
         st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
     except DataError as exc:
@@ -86,6 +102,15 @@ def live_panel(
     # Starts the training process, so TensorFlow loads while the user picks settings.
     mgr = manager()
     job_id = st.session_state.get(f"{prefix}__job")
+    opened = st.session_state.get(f"{prefix}__open")
+    if opened and not job_id:
+        result = mgr.store.result(opened)
+        if result is None:
+            st.warning(f"Run {opened} has no saved results (it may have been deleted).")
+        else:
+            st.info(f"Showing saved run {opened}. Press Train to start a new one.")
+            on_result({"id": opened, "status": "done", "result": result})
+        return
     if not job_id:
         if not mgr.engine_ready:
             st.caption(
