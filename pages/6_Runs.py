@@ -32,18 +32,25 @@ statuses = c2.multiselect("Status", list(STATUSES), key=f"{P}_statuses",
 order = c3.selectbox("Sort by", ["newest first", "oldest first", "longest first", "shortest first"],
                      key=f"{P}_sort", help="Order of the table.")  # fmt: skip
 if rows:
-    shown = table[
-        (table["task"].isin(tasks) if tasks else True)
-        & (table["status"].isin(statuses) if statuses else True)
-    ]
+    keep = table["task"].isin(tasks or table["task"]) & table["status"].isin(statuses or table["status"])
+    shown = table[keep]
     by, asc = {"newest first": ("created", False), "oldest first": ("created", True),
                "longest first": ("duration_s", False), "shortest first": ("duration_s", True)}[order]  # fmt: skip
     shown = shown.sort_values(by, ascending=asc, na_position="last").reset_index(drop=True)
-    event = st.dataframe(shown, on_select="rerun", selection_mode="multi-row", hide_index=True,
-                         key=f"{P}__table", width="stretch")  # fmt: skip
-    picked = [shown.loc[i, "id"] for i in event.selection.rows]
+    st.dataframe(shown, hide_index=True, key=f"{P}__table", width="stretch")
+    labels = {r.id: f"{r.id} · {r.task} · {r.model} · {r.status}" for r in shown.itertuples()}
+    picked = st.multiselect("Select runs to compare or use", list(labels), format_func=labels.get, key=f"{P}__picked",
+                            help="Pick one run for its details and downloads, several to compare them.")  # fmt: skip
 else:
     picked = []
+
+
+def delete_run(rid: str) -> None:
+    """A callback, so it runs before the widgets that show the deleted run are drawn."""
+    store.delete(rid)
+    st.session_state[f"{P}__picked"] = [r for r in st.session_state.get(f"{P}__picked", []) if r != rid]
+    st.session_state[f"{P}__sure"] = False
+
 
 if picked:
     chosen = {rid: store.get(rid) for rid in picked}
@@ -91,10 +98,8 @@ if len(picked) == 1:
         sure = st.checkbox(
             f"Yes, delete run {rid} and its files", key=f"{P}__sure", help="Deleting cannot be undone."
         )
-        if st.button("Delete run", disabled=not sure, key=f"{P}__delete", help="Tick the box above first."):
-            store.delete(rid)
-            st.session_state.pop(f"{P}__table", None)
-            st.rerun()
+        st.button("Delete run", disabled=not sure, key=f"{P}__delete", help="Tick the box above first.",
+                  on_click=delete_run, args=(rid,))  # fmt: skip
     with st.expander("Final metrics (JSON)"):
         st.code(json.dumps(row["final"], indent=2), language="json")
 

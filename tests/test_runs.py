@@ -83,11 +83,20 @@ def test_run_reloads_reproduces_exports_and_deletes(tmp_path):
     zip_path = tmp_path / "run.zip"
     cli("runs", "export", first["run_id"], "--out", str(zip_path))
     names = zipfile.ZipFile(zip_path).namelist()
-    assert {"run.json", "epochs.csv", "recipe.sh", "use_model.py", "files/model.keras", "files/scaler.json"} <= set(names)
+    assert {
+        "run.json",
+        "epochs.csv",
+        "recipe.sh",
+        "use_model.py",
+        "files/model.keras",
+        "files/scaler.json",
+    } <= set(names)
     imported = cli("runs", "import", str(zip_path))["imported"]
     assert imported != first["run_id"]
     np.testing.assert_allclose(predictions_in_fresh_process(store.run_dir(imported)), fresh, atol=1e-6)
-    assert len(store.epochs(imported)) == 3 and store.get(imported)["final"]["imported_from"] == first["run_id"]
+    assert (
+        len(store.epochs(imported)) == 3 and store.get(imported)["final"]["imported_from"] == first["run_id"]
+    )
     shown = cli("runs", "show", imported, "--json")
     assert shown["recipe"] == command and shown["fingerprint"] == row["fingerprint"]
 
@@ -103,7 +112,9 @@ def test_usage_script_runs_standalone(tmp_path):
     first = cli("forecast", *TINY_ARGS)
     store = RunStore()
     script = recipes.usage_script(store.get(first["run_id"]), str(store.run_dir(first["run_id"])))
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     assert "next 1 value(s) of temperature" in out.stdout
 
