@@ -9,6 +9,7 @@ canonical source with a sha256 check. Anything a user can get wrong raises
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
@@ -205,7 +206,7 @@ def read_csv_bytes(data: bytes) -> pd.DataFrame:
             continue
     try:
         df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError, ValueError) as exc:
         raise DataError(
             f"This file could not be read as CSV ({exc}). Save it as comma-separated text."
         ) from exc

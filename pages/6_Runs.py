@@ -18,6 +18,8 @@ st.set_page_config(page_title="Runs · RNN Studio", page_icon="🗂️", layout=
 st.title("🗂️ Runs")
 st.caption("Every training run from every page and the command line. Select runs to compare or reuse them.")
 store = run_store()
+if store.warning:
+    st.warning(store.warning)
 
 rows = store.list()
 if not rows:

@@ -63,8 +63,14 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
     status = snap["status"]
     if status == "queued":
         ahead = snap["position"]
-        st.info(f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours.")
-    elif status == "running":
+        st.info(
+            f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
+            f" about {_fmt_seconds(snap['wait_s'])} until it starts."
+        )
+        st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
+                  help="Take this training out of the queue.")  # fmt: skip
+        return  # nothing to chart yet: keep the polling cheap while waiting
+    if status == "running":
         epochs = snap["config"].train.epochs
         done = len(snap["epochs"])
         st.progress(
@@ -72,9 +78,9 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
             text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
             f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left",
         )
-    if status in ACTIVE:
+    if status == "running":
         st.button(
-            "Stop training" if status == "running" else "Cancel",
+            "Stop training",
             key=f"{prefix}__stop",
             on_click=manager().stop,
             args=(snap["id"],),
@@ -82,7 +88,7 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
         )
     fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
     st.plotly_chart(fig, width="stretch", key=f"{prefix}__loss_chart")
-    st.caption(summary)
+    st.caption(f"{summary} Run {snap['id']}.")
     if draw_live:
         draw_live(snap)  # task-specific live views, e.g. samples from snap["extras"]
 
