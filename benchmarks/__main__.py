@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-ALL = ["forecast_page", "classroom"]
+ALL = ["startup", "forecast_page", "memory", "classroom"]
 
 
 def main(argv: list[str]) -> int:
