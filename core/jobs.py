@@ -229,6 +229,7 @@ class ProcessBackend:
             if msg.get("job_id") != job.id:
                 continue
             if msg["kind"] == "end":
+                self._recycle_if_large()
                 return msg["status"], msg["result"], msg["error"]
             on_event(msg["kind"], msg["payload"])
         code = self._proc.wait()
@@ -239,6 +240,21 @@ class ProcessBackend:
 
     def stop(self, job_id: str) -> None:
         self._send({"op": "stop", "job_id": job_id})
+
+    def _recycle_if_large(self) -> None:
+        """Each Keras build leaves ~12 MB behind even after clear_session (benchmarks/memory.py):
+        past RNN_STUDIO_WORKER_MAX_MB (default 3000) start a fresh training process."""
+        limit = float(os.environ.get("RNN_STUDIO_WORKER_MAX_MB", "3000"))
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return  # not Linux, or already gone
+        rss = next(
+            (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+        if rss > limit:
+            self.close()
+            self._start()
 
     def close(self) -> None:
         self._send({"op": "exit"})

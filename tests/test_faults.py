@@ -120,3 +120,15 @@ def test_fuzzed_csv_tables_only_raise_data_error(rows):
         fc.prepare(cfg, fc.prepare_series(read_csv_bytes(data), cfg))
     except DataError as exc:
         assert str(exc)
+
+
+def test_a_large_training_process_is_replaced_between_jobs(monkeypatch):
+    monkeypatch.setenv("RNN_STUDIO_WORKER_MAX_MB", "1")  # every process is "too large"
+    mgr = JobManager(RunStore())
+    first_pid = mgr._process.pid
+    job = mgr.submit("forecast", TINY)
+    assert mgr.wait(job, 300)["status"] == "done"
+    assert mgr._process.pid != first_pid
+    again = mgr.submit("forecast", TINY)  # the fresh process trains the next job
+    assert mgr.wait(again, 300)["status"] == "done"
+    mgr.shutdown()
