@@ -82,6 +82,9 @@ def recipe(task: str, config: dict) -> list[str]:
         value, name = flat[action.dest], action.option_strings[0]
         if isinstance(action, argparse.BooleanOptionalAction):
             args.append(name if value else "--no-" + name[2:])
+        elif isinstance(action, argparse._StoreTrueAction):
+            if value:
+                args.append(name)
         elif isinstance(value, list | tuple):
             if value:
                 args += [name, *map(str, value)]
