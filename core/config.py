@@ -140,6 +140,15 @@ class SentimentConfig:
         _check(self.split_seed >= 0, "the split seed cannot be negative")
 
 
+# Small enough to train in about 20 s on two cores: a demo, not the best accuracy.
+SENTIMENT_QUICK = SentimentConfig(
+    vocab=5000,
+    max_len=25,
+    embed_dim=16,
+    arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.3),
+    train=TrainingConfig(epochs=2, batch_size=128),
+)
+
 C = TypeVar("C")
 
 _NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}

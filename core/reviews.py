@@ -30,6 +30,13 @@ KNOWN_PAIRS = {
     frozenset({"false", "true"}): "true",
     frozenset({"no", "yes"}): "yes",
 }
+# The Try it panel's examples: one of each kind a person should see the model handle (or not).
+EXAMPLES = {
+    "Positive": "a gorgeous , witty and deeply moving film with a wonderful cast",
+    "Negative": "a dull , lifeless mess that wastes its actors and our time",
+    "Negated": "this is not a good movie , and the jokes are not funny either",
+    "Sarcastic": "oh great , another two hours of my life i will never get back . what a treat",
+}
 TEXT_NAMES = ("text", "review", "sentence", "content", "comment", "body", "tweet")
 LABEL_NAMES = ("label", "sentiment", "polarity", "class", "target", "labels")
 

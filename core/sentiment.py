@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import SentimentConfig, to_dict
-from core.reviews import prepare
+from core.reviews import EXAMPLES, prepare
 from core.tf import keras_module
 
 # TextVectorization's default standardisation, mirrored so a person sees the words the model reads.
@@ -202,6 +202,8 @@ def train(cfg: SentimentConfig, ctx) -> dict:
     prob = classifier.predict(ids[te], batch_size=1024, verbose=0)[:, 0]  # (test,)
     rnn, base = scores(labels[te], prob > 0.5), scores(labels[te], base_pred)
     model = end_to_end(vectorizer, classifier)
+    # Scored by the model in memory: the page shows them, and a reloaded model must match them.
+    examples = dict(zip(EXAMPLES, predict_texts(model, list(EXAMPLES.values())).tolist(), strict=True))
     train_seconds = time.time() - start
     final = {
         "task": "sentiment",
@@ -223,6 +225,7 @@ def train(cfg: SentimentConfig, ctx) -> dict:
         "attention": cfg.attention,
         "max_len": cfg.max_len,
         "verdict": verdict(rnn, base),
+        "examples": examples,
     }
     save(ctx.run_dir, model, cfg, final, display)
     return {"final": final, "display": display, "history": history}
