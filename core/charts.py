@@ -220,9 +220,8 @@ def confusion_chart(matrices: dict, label_names: list[str]) -> tuple[go.Figure, 
             hovertemplate="true %{y}, predicted %{x}: %{z} reviews<extra></extra>",
         )  # fmt: skip
         fig.update_xaxes(title_text="predicted label", row=1, col=i)
-        fig.update_yaxes(title_text="true label", autorange="reversed", row=1, col=i)
-    _layout(fig, "Test split: confusion matrices (counts of reviews)", "", "")
-    fig.update_layout(xaxis_title="predicted label", yaxis_title="true label")
+        fig.update_yaxes(title_text="true label" if i == 1 else "", autorange="reversed", row=1, col=i)
+    _layout(fig, "Test split: confusion matrices (counts of reviews)", "predicted label", "true label")
     parts = []
     for name in names:
         (tn, fp), (fn, tp) = matrices[name]

@@ -99,8 +99,8 @@ def try_it(run_dir: str) -> None:
     if a["message"]:
         st.info(a["message"])
         return
-    label = "positive" if a["positive"] >= 0.5 else "negative"
-    st.markdown(f"### {'🙂' if label == 'positive' else '🙁'} {label}: {a['positive']:.0%} positive")
+    mood = "🙂 Looks positive" if a["positive"] >= 0.5 else "🙁 Looks negative"
+    st.markdown(f"### {mood} ({a['positive']:.0%} positive)")
     if a["truncated"]:
         st.caption(f"Only the first {len(a['words'])} words were read (the model's limit).")
     figs = [
