@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-ALL = ["startup", "forecast_page", "memory", "classroom"]
+ALL = ["startup", "forecast_page", "memory", "classroom", "sentiment_mr"]
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,14 @@ import sys
 import threading
 from pathlib import Path
 
-from core.config import TASK_CONFIGS, ArchitectureConfig, ConfigError, TrainingConfig, to_dict
+from core.config import (
+    TASK_CONFIGS,
+    ArchitectureConfig,
+    ConfigError,
+    SentimentConfig,
+    TrainingConfig,
+    to_dict,
+)
 
 
 class UsageError(Exception):
@@ -26,28 +33,37 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _shared(p: argparse.ArgumentParser, epochs: int, batch_size: int = 32) -> None:
-    """The architecture and training options every task takes (dest = config field name)."""
+def _shared(
+    p: argparse.ArgumentParser,
+    epochs: int,
+    arch: ArchitectureConfig | None = None,
+    train: TrainingConfig | None = None,
+) -> None:
+    """The model and training options (dest = config field name); `arch` and `train` give a
+    task's own defaults."""
+    d, t = arch or ArchitectureConfig(), train or TrainingConfig(epochs=epochs)
     flag = argparse.BooleanOptionalAction
     g = p.add_argument_group("model and training")
-    g.add_argument("--cell", choices=["simple", "lstm", "gru"], default="lstm")
-    g.add_argument("--units", type=int, default=32)
-    g.add_argument("--layers", type=int, default=1)
-    g.add_argument("--bidirectional", action=flag, default=False)
-    g.add_argument("--dropout", type=float, default=0.0)
-    g.add_argument("--recurrent-dropout", type=float, default=0.0)
-    g.add_argument("--l2", type=float, default=0.0)
-    g.add_argument("--layer-norm", action=flag, default=False)
+    g.add_argument("--cell", choices=["simple", "lstm", "gru"], default=d.cell)
+    g.add_argument("--units", type=int, default=d.units)
+    g.add_argument("--layers", type=int, default=d.layers)
+    g.add_argument("--bidirectional", action=flag, default=d.bidirectional)
+    g.add_argument("--dropout", type=float, default=d.dropout)
+    g.add_argument("--recurrent-dropout", type=float, default=d.recurrent_dropout)
+    g.add_argument("--l2", type=float, default=d.l2)
+    g.add_argument("--layer-norm", action=flag, default=d.layer_norm)
     g.add_argument("--epochs", type=int, default=epochs)
-    g.add_argument("--budget-s", type=float, default=0.0, help="stop after this many seconds (0: no limit)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--batch-size", type=int, default=batch_size)
-    g.add_argument("--learning-rate", type=float, default=1e-3)
-    g.add_argument("--optimizer", choices=["adam", "rmsprop", "sgd"], default="adam")
-    g.add_argument("--clip-norm", type=float, default=1.0)
-    g.add_argument("--patience", type=int, default=0)
-    g.add_argument("--reduce-on-plateau", action=flag, default=False)
-    g.add_argument("--val-fraction", type=float, default=0.15)
+    g.add_argument(
+        "--budget-s", type=float, default=t.budget_s, help="stop after this many seconds (0: no limit)"
+    )
+    g.add_argument("--seed", type=int, default=t.seed)
+    g.add_argument("--batch-size", type=int, default=t.batch_size)
+    g.add_argument("--learning-rate", type=float, default=t.learning_rate)
+    g.add_argument("--optimizer", choices=["adam", "rmsprop", "sgd"], default=t.optimizer)
+    g.add_argument("--clip-norm", type=float, default=t.clip_norm)
+    g.add_argument("--patience", type=int, default=t.patience)
+    g.add_argument("--reduce-on-plateau", action=flag, default=t.reduce_on_plateau)
+    g.add_argument("--val-fraction", type=float, default=t.val_fraction)
 
 
 def config_from_args(cls: type, a: argparse.Namespace):
@@ -116,6 +132,22 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--synthetic-noise", type=float, default=2.0)
     _shared(f, epochs=20)
 
+    d = SentimentConfig()
+    s = sub.add_parser("sentiment", help="read the sentiment of movie reviews")
+    s.add_argument("--data", default="mr", help="mr, imdb (downloads about 17 MB once) or FILE.csv")
+    s.add_argument("--text-column", default="", help="the CSV column with the texts (default: guessed)")
+    s.add_argument(
+        "--label-column", default="", help="the CSV column with two label values (default: guessed)"
+    )
+    s.add_argument("--vocab", type=int, default=d.vocab, help="vocabulary size (words)")
+    s.add_argument("--max-len", type=int, default=d.max_len, help="words read per review")
+    s.add_argument("--embed-dim", type=int, default=d.embed_dim)
+    s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
+    s.add_argument("--test-fraction", type=float, default=d.test_fraction)
+    s.add_argument("--split-seed", type=int, default=d.split_seed)
+    s.add_argument("--predict", default=None, help="a review to analyse word by word after training")
+    _shared(s, epochs=d.train.epochs, arch=d.arch, train=d.train)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -134,9 +166,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+_SHOWN = ("loss", "val_loss", "mae", "val_mae", "accuracy", "val_accuracy")
+
+
 def _print_event(kind: str, payload: dict) -> None:
     if kind == "epoch":
-        parts = [f"{k}={v:.4g}" for k, v in payload.items() if k in ("loss", "val_loss", "mae", "val_mae")]
+        parts = [f"{k}={v:.4g}" for k, v in payload.items() if k in _SHOWN]
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
@@ -151,6 +186,17 @@ def _clean(obj):
     if isinstance(obj, list | tuple):
         return [_clean(v) for v in obj]
     return obj
+
+
+def _prediction(store, run_id: str, text: str) -> dict:
+    """--predict: the saved model, reloaded from the run's folder, reads the text word by word."""
+    from core import sentiment
+
+    model, _ = sentiment.load(store.run_dir(run_id))
+    analysis = sentiment.analyse(model, text)
+    if analysis["message"]:
+        print(f"note: {analysis['message']}", file=sys.stderr)
+    return {"text": text, "positive": analysis.get("positive"), "per_word": sentiment.per_word(analysis)}
 
 
 def runs_command(a: argparse.Namespace) -> int:
@@ -203,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
             from core.forecasting import prepare
 
             prepare(config)  # check the data before TensorFlow loads
+        elif task == "sentiment" and config.data != "imdb":  # IMDB needs Keras to load
+            from core.reviews import prepare
+
+            prepare(config)
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=a.data)
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
@@ -210,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     final = dict(result["final"], run_id=run_id)
+    if task == "sentiment":
+        prediction = _prediction(store, run_id, a.predict) if a.predict is not None else None
+        final = {k: final[k] for k in ("task", "test", "baseline")} | {
+            "prediction": prediction,
+            "train_seconds": final["train_seconds"],
+            "run_id": run_id,
+        }
     print(json.dumps(_clean(final)))
     return 0
 

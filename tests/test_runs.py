@@ -50,6 +50,14 @@ def predictions_in_fresh_process(run_dir: Path) -> np.ndarray:
     return np.array(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def test_sentiment_recipe_round_trips():
+    from core.config import SentimentConfig
+
+    cfg = SentimentConfig(attention=True, arch=ArchitectureConfig(bidirectional=False, units=16))
+    args = recipe("sentiment", to_dict(cfg))
+    assert config_from_args(SentimentConfig, parser().parse_args(args[3:])) == cfg
+
+
 def test_recipe_round_trips_through_the_command_line():
     cfg = ForecastConfig(
         data="stocks:IBM", column="close", features=("open",), horizon=5, scaler="standard",

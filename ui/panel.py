@@ -20,7 +20,10 @@ from core.runs import ACTIVE, RunStore
 
 POLL_SECONDS = 1.0
 # task -> (page file, widget-key prefix); the Runs page opens runs through this.
-TASK_PAGES = {"forecast": ("pages/1_Forecasting.py", "fc")}
+TASK_PAGES = {
+    "forecast": ("pages/1_Forecasting.py", "fc"),
+    "sentiment": ("pages/4_Sentiment.py", "se"),
+}
 
 
 @st.cache_resource(show_spinner=False)
