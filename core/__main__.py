@@ -12,7 +12,7 @@ import math
 import sys
 import threading
 
-from core.config import ArchitectureConfig, ConfigError, ForecastConfig, TrainingConfig, to_dict
+from core.config import ArchitectureConfig, ConfigError, ForecastConfig, TextConfig, TrainingConfig, to_dict
 
 
 class UsageError(Exception):
@@ -89,7 +89,39 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--season", type=int, default=0, help="seasonal period in steps (0: detect)")
     f.add_argument("--missing", choices=["interpolate", "drop"], default="interpolate")
     _shared(f, epochs=20)
+    _text_parser(sub)
     return p
+
+
+def _text_parser(sub) -> None:
+    t = sub.add_parser("text", help="learn a text character by character, then write more of it")
+    t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
+    t.add_argument("--seq-len", type=int, default=100, help="characters per training sequence")
+    t.add_argument("--embed-dim", type=int, default=64, help="size of each character's embedding")
+    g = t.add_argument_group("generation after training (the JSON's sample)")
+    g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
+    g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest characters (0: all)")
+    g.add_argument("--prompt", default="", help="text the model reads before it writes")
+    g.add_argument("--sample-seed", type=int, default=0, help="the same seed writes the same text")
+    g.add_argument("--greedy", action="store_true", help="always take the likeliest character")
+    _shared(t, epochs=20)
+    defaults = TextConfig()
+    t.set_defaults(
+        cell=defaults.arch.cell,
+        units=defaults.arch.units,
+        layers=defaults.arch.layers,
+        batch_size=defaults.train.batch_size,
+        learning_rate=defaults.train.learning_rate,
+        val_fraction=defaults.train.val_fraction,
+        epochs=defaults.train.epochs,
+    )
+    for action in t._actions:
+        if action.dest == "bidirectional":
+            action.help = (
+                "not for text (an error): the model writes one character at a time,"
+                " so it cannot read the characters after the one it writes"
+            )
 
 
 def forecast_config(a) -> ForecastConfig:
@@ -109,12 +141,30 @@ def forecast_config(a) -> ForecastConfig:
     )
 
 
+def text_config(a) -> TextConfig:
+    return TextConfig(data=a.data, seq_len=a.seq_len, embed_dim=a.embed_dim, arch=_arch(a), train=_train(a))
+
+
 def _print_event(kind: str, payload: dict) -> None:
     if kind == "epoch":
         parts = [f"{k}={v:.4g}" for k, v in payload.items() if k in ("loss", "val_loss", "mae", "val_mae")]
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
+    elif kind == "sample":  # text: the newest live sample, on one line
+        print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
+
+
+def _text_sample(a, run_dir) -> dict:
+    """Write --generate characters with the saved model, as the page would."""
+    from core import textgen
+
+    gen = textgen.generate_saved(
+        run_dir, a.prompt, a.generate, a.temperature, a.top_k, a.sample_seed, a.greedy
+    )
+    for note in gen.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    return {"sample": gen.text, "generate_chars_per_s": round(gen.chars_per_s)}
 
 
 def _clean(obj):
@@ -135,19 +185,26 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         a = parser().parse_args(argv)
-        config = {"forecast": forecast_config}[a.task](a)
+        config = {"forecast": forecast_config, "text": text_config}[a.task](a)
         task = a.task
         if task == "forecast":
             from core.forecasting import prepare
 
             prepare(config)  # check the data before TensorFlow loads
+        elif task == "text":
+            from core.textgen import check_generation, prepare
+
+            check_generation(a.generate, a.temperature, a.top_k)
+            prepare(config)
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=a.data)
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
+        final = dict(result["final"], run_id=run_id)
+        if task == "text":
+            final.update(_text_sample(a, store.run_dir(run_id)))
     except (UsageError, ConfigError, DataError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    final = dict(result["final"], run_id=run_id)
     print(json.dumps(_clean(final)))
     return 0
 

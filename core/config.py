@@ -112,6 +112,41 @@ class ForecastConfig:
         object.__setattr__(self, "features", tuple(self.features))
 
 
+def _text_arch() -> ArchitectureConfig:
+    return ArchitectureConfig(cell="gru", units=256)
+
+
+def _text_train() -> TrainingConfig:
+    return TrainingConfig(epochs=20, batch_size=64, learning_rate=3e-3, val_fraction=0.1)
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """A character-level text job: which text, how it is cut into sequences, and the model.
+
+    The held-out split is the last `train.val_fraction` of the text (10% by default).
+    """
+
+    data: str = "shakespeare"
+    seq_len: int = 100
+    embed_dim: int = 64
+    sample_temperature: float = 0.8  # live samples during training
+    sample_every_s: float = 20.0
+    arch: ArchitectureConfig = field(default_factory=_text_arch)
+    train: TrainingConfig = field(default_factory=_text_train)
+
+    def __post_init__(self) -> None:
+        _check(
+            not self.arch.bidirectional,
+            "text generation cannot use a bidirectional network: it writes one character at a time"
+            " and a backward reading would need the characters it has not written yet",
+        )
+        _check(10 <= self.seq_len <= 500, "sequence length must be between 10 and 500 characters")
+        _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
+        _check(0.1 <= self.sample_temperature <= 2.0, "sample temperature must be between 0.1 and 2.0")
+        _check(5.0 <= self.sample_every_s <= 600.0, "samples come every 5 to 600 seconds")
+
+
 C = TypeVar("C")
 
 _NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}
@@ -140,4 +175,4 @@ def to_json(config: Any) -> str:
     return json.dumps(to_dict(config), sort_keys=True)
 
 
-TASK_CONFIGS: dict[str, type] = {"forecast": ForecastConfig}
+TASK_CONFIGS: dict[str, type] = {"forecast": ForecastConfig, "text": TextConfig}

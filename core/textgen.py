@@ -1,0 +1,410 @@
+"""Character-level text generation: corpus, vocabulary, char model, training, sampling.
+
+Held out: the last `val_fraction` of the text (10% by default), never trained on.
+The vocabulary is fitted on the training split only. Index 0 is reserved for
+"unknown": a character of the held-out split (or of a prompt) that the training
+split never contains. In the held-out loss such a character stays in and costs
+what the model gives "unknown" (about nothing, as it never saw one), so the
+score is not flattered by dropping hard characters; the page and the command
+line say how many there are. In a prompt, unseen characters are left out and
+named (the model has no learned meaning for them); generation never emits one.
+
+Generation carries the recurrent state from character to character in numpy on
+the trained weights (`core.numpy_rnn`), never `model.predict` in a loop.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.config import TextConfig, to_dict
+from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
+
+MIN_CHARS = 10_000
+MAX_GENERATE = 5_000
+MAX_PROMPT = 2_000
+UNKNOWN = "\ufffd"  # shown for index 0
+SAMPLE_CHARS = 200
+TOP = 5
+
+
+# --- corpus ----------------------------------------------------------------
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-8 first, then Latin-1, which can decode any byte."""
+    if not data.strip():
+        raise DataError("The text is empty: upload or paste at least 10,000 characters of plain text.")
+    head = data[:8192]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13)) + head.count(127)
+    if b"\x00" in head or control > 0.05 * len(head):
+        raise DataError(
+            "This does not look like a text file (it contains binary data, like a picture or a"
+            " program): upload plain text saved as .txt."
+        )
+    try:
+        text, encoding = data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "Latin-1 (the file is not valid UTF-8)"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def check_length(text: str) -> None:
+    if len(text) < MIN_CHARS:
+        raise DataError(
+            f"The text has only {len(text):,} characters; the network needs at least {MIN_CHARS:,}"
+            " (about four printed pages) to learn anything. Upload or paste a longer text."
+        )
+
+
+def read_corpus(data: str) -> tuple[str, str]:
+    """(text, encoding) of a built-in set name or a .txt path."""
+    if data in REGISTRY and REGISTRY[data].task == "text":
+        return fetch(data).read_text(encoding="utf-8"), "UTF-8"
+    path = Path(data)
+    if path.suffix.lower() != ".txt":
+        raise DataError(f"Unknown text {data!r}: use shakespeare or a .txt file.")
+    if not path.is_file():
+        raise DataError(f"The file {data} does not exist.")
+    return decode_bytes(path.read_bytes())
+
+
+class Vocab:
+    """Characters of the training split, sorted; index 0 means "unknown"."""
+
+    def __init__(self, chars: list[str]) -> None:
+        self.chars = [UNKNOWN, *[c for c in chars if c != UNKNOWN]]
+        self.index = {c: i for i, c in enumerate(self.chars) if i > 0}
+        self._codes = np.array([ord(c) for c in self.chars[1:]], np.int64)
+        self._ids = np.arange(1, len(self.chars), dtype=np.int32)
+
+    @classmethod
+    def fit(cls, text: str) -> Vocab:
+        return cls(sorted(set(text)))
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        codes = np.frombuffer(text.encode("utf-32-le"), np.uint32).astype(np.int64)
+        order = np.argsort(self._codes)
+        pos = np.clip(np.searchsorted(self._codes[order], codes), 0, len(order) - 1)
+        found = self._codes[order][pos] == codes
+        return np.where(found, self._ids[order][pos], 0).astype(np.int32)
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def unseen(self, text: str) -> list[str]:
+        return sorted({c for c in text if c not in self.index})
+
+    def to_json(self) -> list[str]:
+        return self.chars[1:]
+
+
+@dataclass
+class Corpus:
+    """A text split into training and held-out parts, encoded with the training vocabulary."""
+
+    text: str
+    encoding: str
+    vocab: Vocab
+    ids: np.ndarray  # (chars,) int32
+    n_train: int
+    fingerprint: str
+    unseen_held_out: int = 0
+
+    @property
+    def n_val(self) -> int:
+        return len(self.ids) - self.n_train
+
+    def stats(self) -> dict:
+        return {
+            "chars": len(self.text),
+            "encoding": self.encoding,
+            "vocab_size": self.vocab.size - 1,
+            "vocab": "".join(self.vocab.chars[1:]),
+            "train_chars": self.n_train,
+            "val_chars": self.n_val,
+            "unseen_held_out": self.unseen_held_out,
+        }
+
+
+def prepare(cfg: TextConfig) -> Corpus:
+    """Everything up to the model, without TensorFlow (the page uses it for the preview)."""
+    text, encoding = read_corpus(cfg.data)
+    check_length(text)
+    n_train = int(round(len(text) * (1 - cfg.train.val_fraction)))
+    vocab = Vocab.fit(text[:n_train])
+    ids = vocab.encode(text)
+    return Corpus(
+        text=text,
+        encoding=encoding,
+        vocab=vocab,
+        ids=ids,
+        n_train=n_train,
+        fingerprint=sha256_bytes(text.encode("utf-8")),
+        unseen_held_out=int(np.sum(ids[n_train:] == 0)),
+    )
+
+
+def sequences(ids: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping (inputs, next-character targets), each (sequences, seq_len)."""
+    seq_len = max(1, min(seq_len, len(ids) - 1))
+    n = (len(ids) - 1) // seq_len
+    x = ids[: n * seq_len].reshape(n, seq_len)
+    y = ids[1 : n * seq_len + 1].reshape(n, seq_len)
+    return x, y
+
+
+# --- model -----------------------------------------------------------------
+def build_char_model(cfg: TextConfig, vocab_size: int):
+    """Characters in, a distribution over the next character at every step out."""
+    from core.models import recurrent_stack
+    from core.tf import keras_module
+
+    keras = keras_module()
+    inputs = keras.Input(shape=(None,), dtype="int32", name="chars")  # (batch, time)
+    h = keras.layers.Embedding(vocab_size, cfg.embed_dim, name="embedding")(inputs)  # (batch, time, embed)
+    h = recurrent_stack(h, cfg.arch, return_sequences=True)  # (batch, time, units)
+    out = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(h)  # (batch, time, vocab)
+    return keras.Model(inputs, out, name="char_rnn")
+
+
+# --- generation ------------------------------------------------------------
+@dataclass
+class Generation:
+    """Generated text with what the model thought at each character (the probability lens)."""
+
+    prompt: str  # the prompt as the model read it (unseen characters left out)
+    text: str  # the generated characters only
+    probs: list[float]  # the model's probability (temperature 1) of each generated character
+    top: list[list[tuple[str, float]]]  # its 5 most likely characters at each position
+    chars_per_s: float
+    dropped: list[str] = field(default_factory=list)  # prompt characters the model never saw
+    notes: list[str] = field(default_factory=list)
+
+
+def check_generation(length: int, temperature: float, top_k: int) -> None:
+    if not 1 <= length <= MAX_GENERATE:
+        raise DataError(f"Choose a length between 1 and {MAX_GENERATE:,} characters (you asked for {length}).")
+    if not 0.1 <= temperature <= 2.0:
+        raise DataError("Choose a temperature between 0.1 and 2.0.")
+    if top_k < 0:
+        raise DataError("Top-k cannot be negative (0 means: consider every character).")
+
+
+def clean_prompt(vocab: Vocab, prompt: str) -> tuple[str, list[str], list[str]]:
+    """(prompt to read, characters left out, notes in plain words)."""
+    notes = []
+    if len(prompt) > MAX_PROMPT:
+        prompt = prompt[-MAX_PROMPT:]
+        notes.append(f"Only the last {MAX_PROMPT:,} characters of the prompt were used.")
+    dropped = vocab.unseen(prompt)
+    if dropped:
+        shown = ", ".join(repr(c) for c in dropped[:20])
+        notes.append(
+            f"The training text never contains {shown}, so the model has no idea what"
+            f" {'it means' if len(dropped) == 1 else 'they mean'}: left out of the prompt."
+        )
+        prompt = "".join(c for c in prompt if c in vocab.index)
+    return prompt, dropped, notes
+
+
+def start_prompt(vocab: Vocab) -> str:
+    """What the model reads when the prompt is empty: a line break, as at the start of a speech."""
+    for c in ("\n", " "):
+        if c in vocab.index:
+            return c
+    return vocab.chars[1]
+
+
+def generate(
+    stepper,
+    vocab: Vocab,
+    prompt: str = "",
+    length: int = SAMPLE_CHARS,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    seed: int = 0,
+    greedy: bool = False,
+) -> Generation:
+    """Read the prompt, then write `length` characters, carrying the state throughout.
+
+    Temperature divides the log-probabilities before sampling (below 1: safer,
+    more repetitive; above 1: bolder, more misspelt); top-k samples among the k
+    most likely characters only; greedy always takes the most likely one. The
+    same seed replays the same text exactly.
+    """
+    check_generation(length, temperature, top_k)
+    read, dropped, notes = clean_prompt(vocab, prompt)
+    if not read:
+        read = start_prompt(vocab)
+        notes.append("With no prompt the model starts as if at a line break.")
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
+    chosen, probs, top = [], [], []
+    inv_t = 1.0 / temperature
+    k = top_k if 0 < top_k < vocab.size - 1 else 0
+    for _ in range(length):
+        p = np.asarray(p, np.float64)
+        p[0] = 0.0  # never write "unknown"
+        best = np.argpartition(p, -TOP)[-TOP:] if vocab.size > TOP else np.arange(vocab.size)
+        best = best[np.argsort(-p[best])]
+        if greedy:
+            c = int(best[0])
+        else:
+            q = p if inv_t == 1.0 else np.power(p, inv_t)
+            if k:
+                q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
+            cum = np.cumsum(q)
+            c = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), vocab.size - 1)
+        total = p.sum()
+        chosen.append(c)
+        probs.append(float(p[c] / total))
+        top.append([(vocab.chars[j], float(p[j] / total)) for j in best])
+        p = stepper.step(c)
+    elapsed = time.perf_counter() - t0
+    return Generation(
+        prompt=read,
+        text=vocab.decode(chosen),
+        probs=probs,
+        top=top,
+        chars_per_s=length / max(elapsed, 1e-9),
+        dropped=dropped,
+        notes=notes,
+    )
+
+
+def next_distribution(stepper, vocab: Vocab, prompt: str) -> np.ndarray:
+    """The model's distribution over the next character after reading `prompt` from a fresh state."""
+    return np.asarray(stepper.prime(vocab.encode(prompt)), np.float64)
+
+
+# --- training --------------------------------------------------------------
+def _live_samples(ctx, cfg: TextConfig, vocab: Vocab):
+    """A callback that writes a short sample every `sample_every_s` seconds and after each epoch."""
+    from core.tf import keras_module
+
+    keras = keras_module()
+
+    class LiveSamples(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.samples: list[dict] = []
+            self.t0 = self.last = time.time()
+            self.epoch = 0
+
+        def emit(self, batch_loss: float | None = None) -> None:
+            gen = generate(
+                stepper_from_model(self.model), vocab, "", SAMPLE_CHARS, cfg.sample_temperature,
+                seed=cfg.train.seed + len(self.samples),
+            )  # fmt: skip
+            self.last = time.time()
+            entry = {"epoch": self.epoch + 1, "elapsed": round(self.last - self.t0, 1), "text": gen.text}
+            if batch_loss is not None:
+                entry["loss"] = batch_loss
+            self.samples.append(entry)
+            ctx.on_event("sample", {"samples": self.samples[-12:]})
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.time() - self.last >= cfg.sample_every_s:
+                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.time() - self.last >= 2.0:  # skip if a timed sample just came
+                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
+
+    return LiveSamples()
+
+
+def train(cfg: TextConfig, ctx) -> dict:
+    """Fit the char RNN and the n-gram baseline on the same split; save model and vocabulary."""
+    from core.ngram import bits, fit_baseline
+    from core.training import make_optimizer
+
+    start = time.time()
+    ctx.status("Reading the text...")
+    corpus = prepare(cfg)
+    ctx.set_fingerprint(corpus.fingerprint)
+    ctx.status("Counting n-grams for the baseline...")
+    base = fit_baseline(corpus.ids, corpus.n_train, corpus.vocab.size)
+    baseline = {"name": base.name, "val_loss": base.val_loss}
+    ctx.on_event("baseline", baseline)
+    x, y = sequences(corpus.ids[: corpus.n_train], cfg.seq_len)  # (sequences, seq_len) each
+    xv, yv = sequences(corpus.ids[corpus.n_train :], cfg.seq_len)
+    model = build_char_model(cfg, corpus.vocab.size)
+    model.compile(optimizer=make_optimizer(cfg.train), loss="sparse_categorical_crossentropy")
+    live = _live_samples(ctx, cfg, corpus.vocab)
+    ctx.status("Training...")
+    history = ctx.fit(model, x, y, (xv, yv), cfg.train, extra_callbacks=[live])
+    train_seconds = time.time() - start
+    if history and not cfg.train.patience:
+        val_loss = history[-1]["val_loss"]
+    else:  # stopped before an epoch ended, or early stopping restored the best weights
+        val_loss = float(model.evaluate(xv, yv, batch_size=256, verbose=0))
+
+    stepper = stepper_from_model(model)
+    sample = generate(stepper, corpus.vocab, "", SAMPLE_CHARS, cfg.sample_temperature, seed=cfg.train.seed)
+    speed = generate(stepper, corpus.vocab, "", 2_000, 1.0, seed=cfg.train.seed).chars_per_s
+    final = {
+        "task": "text",
+        "val_loss": val_loss,
+        "bits_per_char": bits(val_loss),
+        "baseline": baseline,
+        "sample": sample.text,
+        "generate_chars_per_s": round(speed),
+        "epochs": len(history),
+        "train_seconds": round(train_seconds, 2),
+    }
+    display = {
+        "corpus": corpus.stats(),
+        "baseline": {**baseline, "order": base.order, "by_order": base.by_order},
+        "samples": live.samples,
+    }
+    save(ctx.run_dir, model, cfg, corpus.vocab, final, display)
+    return {"final": final, "display": display, "history": history}
+
+
+def save(run_dir: Path, model, cfg: TextConfig, vocab: Vocab, final: dict, display: dict) -> None:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model.save(run_dir / "model.keras")
+    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+    (run_dir / "vocab.json").write_text(json.dumps(vocab.to_json()))
+    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+
+
+def load(run_dir: Path):
+    """(model, config, vocabulary) of a saved text run."""
+    from core.config import from_dict
+    from core.tf import keras_module
+
+    run_dir = Path(run_dir)
+    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
+    cfg = from_dict(TextConfig, json.loads((run_dir / "config.json").read_text()))
+    return model, cfg, Vocab(json.loads((run_dir / "vocab.json").read_text()))
+
+
+def verdict(val_loss: float, baseline: dict) -> str:
+    """One plain sentence: is the RNN better than the n-gram on the held-out text?"""
+    from core.ngram import bits
+
+    rnn, base = val_loss, baseline["val_loss"]
+    if rnn < base:
+        return (
+            f"The RNN predicts the held-out text better than the {baseline['name']} baseline:"
+            f" {rnn:.3f} vs {base:.3f} nats per character ({bits(rnn):.2f} vs {bits(base):.2f} bits)."
+        )
+    return (
+        f"The {baseline['name']} baseline is better than the RNN on the held-out text:"
+        f" {base:.3f} vs {rnn:.3f} nats per character. Train longer or use a bigger network."
+    )
