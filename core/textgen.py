@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,23 @@ MAX_PROMPT = 2_000
 UNKNOWN = "\ufffd"  # shown for index 0
 SAMPLE_CHARS = 200
 TOP = 5
+
+
+def presets() -> dict[str, tuple[str, str, TextConfig]]:
+    """The page's presets: (label, what to expect, config) on the default architecture."""
+    d = TextConfig()
+    return {
+        "quick": (
+            "Quick demo (under a minute)",
+            "Trains for 45 seconds: enough to learn spaces, line breaks and short common words.",
+            replace(d, sample_every_s=10.0, train=replace(d.train, epochs=50, budget_s=45.0)),
+        ),
+        "better": (
+            "Better quality (about 5 minutes)",
+            "Trains for 5 minutes: names, punctuation and mostly real words, beating the n-gram.",
+            replace(d, train=replace(d.train, epochs=50, budget_s=300.0)),
+        ),
+    }
 
 
 # --- corpus ----------------------------------------------------------------
@@ -176,6 +193,73 @@ def build_char_model(cfg: TextConfig, vocab_size: int):
 
 
 # --- generation ------------------------------------------------------------
+class Stepper:
+    """The numpy copy of a char model with its state: `prime` reads a prompt, `step` one character."""
+
+    def __init__(self, stack) -> None:
+        self.stack = stack  # core.numpy_rnn.NumpyStack
+        self.state = stack.zero_state()
+
+    def prime(self, ids: np.ndarray) -> np.ndarray:
+        self.state = self.stack.zero_state()
+        p = None
+        for i in ids:
+            p = self.step(int(i))
+        return p
+
+    def step(self, token: int) -> np.ndarray:
+        p, self.state, _ = self.stack.step(np.array([token]), self.state)
+        return p[0]  # (vocab,)
+
+
+def stepper_from_model(model) -> Stepper:
+    from core.numpy_rnn import NumpyStack
+
+    return Stepper(NumpyStack.from_keras(model))
+
+
+def save_stack(stack, path: Path) -> None:
+    """The numpy weights beside model.keras, so the page generates without loading TensorFlow."""
+    arrays = {"embedding": stack.embedding, "head_w": stack.head_w, "head_b": stack.head_b}
+    kinds = []
+    for i, layer in enumerate(stack.layers):
+        if hasattr(layer, "kind"):
+            kinds.append(layer.kind)
+            arrays.update(
+                {f"l{i}_kernel": layer.kernel, f"l{i}_recurrent": layer.recurrent, f"l{i}_bias": layer.bias}
+            )
+        else:
+            kinds.append(f"norm:{layer.epsilon}")
+            arrays.update({f"l{i}_gamma": layer.gamma, f"l{i}_beta": layer.beta})
+    np.savez(path, kinds=np.array(kinds), **arrays)
+
+
+def load_stack(path: Path):
+    from core.numpy_rnn import Cell, LayerNorm, NumpyStack
+
+    with np.load(path, allow_pickle=False) as z:
+        layers = []
+        for i, kind in enumerate(z["kinds"].tolist()):
+            if kind.startswith("norm:"):
+                layers.append(LayerNorm(z[f"l{i}_gamma"], z[f"l{i}_beta"], float(kind[5:])))
+            else:
+                layers.append(Cell(kind, z[f"l{i}_kernel"], z[f"l{i}_recurrent"], z[f"l{i}_bias"]))
+        return NumpyStack(z["embedding"], layers, z["head_w"], z["head_b"])
+
+
+def load_generator(run_dir: Path) -> tuple[Stepper, Vocab]:
+    """The saved numpy weights and vocabulary of a text run (no TensorFlow needed)."""
+    run_dir = Path(run_dir)
+    vocab = Vocab(json.loads((run_dir / "vocab.json").read_text()))
+    return Stepper(load_stack(run_dir / "generator.npz")), vocab
+
+
+def generate_saved(run_dir: Path, prompt: str, length: int, temperature: float = 1.0, top_k: int = 0,
+                   seed: int = 0, greedy: bool = False) -> Generation:  # fmt: skip
+    stepper, vocab = load_generator(run_dir)
+    return generate(stepper, vocab, prompt, length, temperature, top_k, seed, greedy)
+
+
 @dataclass
 class Generation:
     """Generated text with what the model thought at each character (the probability lens)."""
@@ -191,7 +275,9 @@ class Generation:
 
 def check_generation(length: int, temperature: float, top_k: int) -> None:
     if not 1 <= length <= MAX_GENERATE:
-        raise DataError(f"Choose a length between 1 and {MAX_GENERATE:,} characters (you asked for {length}).")
+        raise DataError(
+            f"Choose a length between 1 and {MAX_GENERATE:,} characters (you asked for {length})."
+        )
     if not 0.1 <= temperature <= 2.0:
         raise DataError("Choose a temperature between 0.1 and 2.0.")
     if top_k < 0:
@@ -246,34 +332,43 @@ def generate(
         read = start_prompt(vocab)
         notes.append("With no prompt the model starts as if at a line break.")
     rng = np.random.default_rng(seed)
-    t0 = time.perf_counter()
-    p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
-    chosen, probs, top = [], [], []
-    inv_t = 1.0 / temperature
-    k = top_k if 0 < top_k < vocab.size - 1 else 0
-    for _ in range(length):
-        p = np.asarray(p, np.float64)
-        p[0] = 0.0  # never write "unknown"
-        best = np.argpartition(p, -TOP)[-TOP:] if vocab.size > TOP else np.arange(vocab.size)
-        best = best[np.argsort(-p[best])]
-        if greedy:
-            c = int(best[0])
-        else:
-            q = p if inv_t == 1.0 else np.power(p, inv_t)
-            if k:
-                q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
-            cum = np.cumsum(q)
-            c = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), vocab.size - 1)
-        total = p.sum()
-        chosen.append(c)
-        probs.append(float(p[c] / total))
-        top.append([(vocab.chars[j], float(p[j] / total)) for j in best])
-        p = stepper.step(c)
-    elapsed = time.perf_counter() - t0
+    with single_thread_blas():
+        t0 = time.perf_counter()
+        p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
+        rows = np.empty((length, vocab.size), np.float32)  # what the model said at each step
+        chosen = np.empty(length, np.int64)
+        inv_t = 1.0 / temperature
+        k = top_k if 0 < top_k < vocab.size - 1 else 0
+        step, state = stepper.stack.step, stepper.state
+        token = np.zeros(1, np.int64)
+        for i in range(length):
+            row = rows[i]
+            row[:] = p
+            row[0] = 0.0  # never write "unknown"
+            if greedy:
+                c = int(row.argmax())
+            else:
+                q = row if inv_t == 1.0 else np.power(row, inv_t)
+                if k:
+                    q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
+                cum = q.cumsum(dtype=np.float64)
+                c = min(int(cum.searchsorted(rng.random() * cum[-1], side="right")), vocab.size - 1)
+            chosen[i] = token[0] = c
+            out, state, _ = step(token, state)
+            p = out[0]
+        stepper.state = state
+    rows /= rows.sum(axis=1, keepdims=True)
+    best = np.argsort(-rows, axis=1, kind="stable")[:, :TOP]  # (length, 5)
+    best_p = np.take_along_axis(rows, best, axis=1)
+    chars = vocab.chars
+    top = [
+        [(chars[j], float(q)) for j, q in zip(b, bp, strict=True)] for b, bp in zip(best, best_p, strict=True)
+    ]
+    elapsed = time.perf_counter() - t0  # the lens included: this is what a reader waits for
     return Generation(
         prompt=read,
         text=vocab.decode(chosen),
-        probs=probs,
+        probs=rows[np.arange(length), chosen].astype(float).tolist(),
         top=top,
         chars_per_s=length / max(elapsed, 1e-9),
         dropped=dropped,
@@ -283,7 +378,16 @@ def generate(
 
 def next_distribution(stepper, vocab: Vocab, prompt: str) -> np.ndarray:
     """The model's distribution over the next character after reading `prompt` from a fresh state."""
-    return np.asarray(stepper.prime(vocab.encode(prompt)), np.float64)
+    with single_thread_blas():
+        return np.asarray(stepper.prime(vocab.encode(prompt)), np.float64)
+
+
+def single_thread_blas():
+    """One BLAS thread: a (1, 256) x (256, 768) product is too small to split, and on a busy
+    machine extra threads wait for cores (measured 3x slower); it also keeps results identical."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
 
 
 # --- training --------------------------------------------------------------
@@ -378,6 +482,7 @@ def save(run_dir: Path, model, cfg: TextConfig, vocab: Vocab, final: dict, displ
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     model.save(run_dir / "model.keras")
+    save_stack(stepper_from_model(model).stack, run_dir / "generator.npz")
     (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
     (run_dir / "vocab.json").write_text(json.dumps(vocab.to_json()))
     (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
