@@ -98,6 +98,9 @@ def _text_parser(sub) -> None:
     t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
     t.add_argument("--seq-len", type=int, default=100, help="characters per training sequence")
     t.add_argument("--embed-dim", type=int, default=64, help="size of each character's embedding")
+    t.add_argument(
+        "--lr-decay", action="store_true", help="learning rate falls linearly to 10%% over the run"
+    )
     g = t.add_argument_group("generation after training (the JSON's sample)")
     g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
     g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
@@ -142,7 +145,14 @@ def forecast_config(a) -> ForecastConfig:
 
 
 def text_config(a) -> TextConfig:
-    return TextConfig(data=a.data, seq_len=a.seq_len, embed_dim=a.embed_dim, arch=_arch(a), train=_train(a))
+    return TextConfig(
+        data=a.data,
+        seq_len=a.seq_len,
+        embed_dim=a.embed_dim,
+        lr_decay=a.lr_decay,
+        arch=_arch(a),
+        train=_train(a),
+    )
 
 
 def _print_event(kind: str, payload: dict) -> None:

@@ -33,6 +33,7 @@ def tiny_config(path: Path, **train) -> TextConfig:
         data=str(path),
         seq_len=50,
         embed_dim=16,
+        lr_decay=True,
         arch=ArchitectureConfig(cell="gru", units=32),
         train=TrainingConfig(
             **{"epochs": 2, "batch_size": 32, "learning_rate": 1e-2, "val_fraction": 0.1, **train}
@@ -64,6 +65,8 @@ def test_training_beats_an_untrained_model_and_reports_samples(trained):
     assert final["baseline"]["val_loss"] > 0 and "gram" in final["baseline"]["name"]
     kinds = [k for k, _ in trained["events"]]
     assert "baseline" in kinds and kinds.count("epoch") == 2
+    lrs = [e["lr"] for e in trained["result"]["history"]]  # linear decay towards 10% over the 2 epochs
+    assert 1e-2 > lrs[0] > lrs[1] >= 1e-3
     samples = [p for k, p in trained["events"] if k == "sample"]
     assert samples and len(samples[-1]["samples"][-1]["text"]) == tg.SAMPLE_CHARS
     assert final["generate_chars_per_s"] > 0 and len(final["sample"]) == tg.SAMPLE_CHARS
