@@ -98,9 +98,8 @@ def _text_parser(sub) -> None:
     t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
     t.add_argument("--seq-len", type=int, default=100, help="characters per training sequence")
     t.add_argument("--embed-dim", type=int, default=64, help="size of each character's embedding")
-    t.add_argument(
-        "--lr-decay", action="store_true", help="learning rate falls linearly to 10%% over the run"
-    )
+    t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=TextConfig().lr_decay,
+                   help="learning rate falls linearly to 10%% over the run (budget or epochs)")  # fmt: skip
     g = t.add_argument_group("generation after training (the JSON's sample)")
     g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
     g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")

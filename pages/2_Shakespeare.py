@@ -79,7 +79,7 @@ def show_corpus(info: dict) -> None:
 
 
 def text_controls(preset: tg.TextConfig, key: str) -> dict:
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     return {
         "seq_len": c1.slider("Sequence length", 10, 300, preset.seq_len, 10, key=f"{key}_seq",
                              help="Characters per training example: the longest stretch the network learns"
@@ -89,6 +89,9 @@ def text_controls(preset: tg.TextConfig, key: str) -> dict:
         "sample_temperature": c3.slider("Live-sample temperature", 0.1, 2.0, preset.sample_temperature, 0.1,
                                         key=f"{key}_stemp", help="Temperature of the samples written while it"
                                         " trains: low is safe and repetitive, high is bold and misspelt."),
+        "lr_decay": c4.toggle("Slow down at the end", preset.lr_decay, key=f"{key}_decay",
+                              help="Lower the learning rate steadily to a tenth by the end of training (the time"
+                              " budget or the last epoch): big steps learn fast, small steps settle lower."),
     }  # fmt: skip
 
 
@@ -102,8 +105,11 @@ def show_result(snap: dict) -> None:
     st.plotly_chart(fig, width="stretch", key=f"{P}_baseline_chart")
     st.caption(summary)
     st.caption(
-        f"{final['epochs']} epoch(s) in {final['train_seconds']:.0f} s. Writing speed:"
-        f" {final['generate_chars_per_s']:,} characters per second."
+        f"Both models score the held-out text ({disp['corpus']['val_chars']:,} characters) by how surprised"
+        f" they are by each next character: nats per character, lower is better. The RNN reads it in passages"
+        f" of up to {tg.VAL_PASSAGE:,} characters, its memory carried within each; the n-gram's order was"
+        f" chosen on the training text. {final['epochs']} epoch(s) in {final['train_seconds']:.0f} s;"
+        f" writing speed {final['generate_chars_per_s']:,} characters per second."
     )
     generation_panel(P, manager().store.run_dir(snap["id"]), snap["id"], disp["corpus"]["vocab_size"])
 
@@ -114,8 +120,9 @@ try:
     choice = st.radio("Preset", list(presets), format_func=lambda k: presets[k][0], horizontal=True,
                       key=f"{P}_preset", help="Starting settings; change any of them below.")  # fmt: skip
     label, expect, preset = presets[choice]
-    st.caption(expect)
     key = f"{P}_{choice}"  # each preset keeps its own widgets, so switching restores its defaults
+    show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
+    st.caption(f"**{label}**: {expect}")
     with st.form(f"{P}_form"):
         c1, c2 = st.columns(2)
         with c1:
@@ -125,7 +132,6 @@ try:
         extra = text_controls(preset, key)
         clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = tg.TextConfig(data=data, arch=arch, train=train, sample_every_s=preset.sample_every_s, **extra)
-    show_corpus(corpus_info(data, train.val_fraction))
 except (DataError, ConfigError) as exc:
     st.error(str(exc))
     st.stop()
