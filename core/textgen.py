@@ -1,4 +1,4 @@
-"""Character-level text generation: corpus, vocabulary, char model, training, sampling.
+"""Character-level text generation: corpus, vocabulary, char model, training.
 
 Held out: the last `val_fraction` of the text (10% by default), never trained on.
 The vocabulary is fitted on the training split only. Index 0 is reserved for
@@ -9,31 +9,44 @@ score is not flattered by dropping hard characters; the page and the command
 line say how many there are. In a prompt, unseen characters are left out and
 named (the model has no learned meaning for them); generation never emits one.
 
-Generation carries the recurrent state from character to character in numpy on
-the trained weights (`core.numpy_rnn`), never `model.predict` in a loop.
+Writing with the trained model lives in `core.textsample` (re-exported here, so
+pages and tests use one module).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from core.config import TextConfig, to_dict
 from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
+from core.textsample import (  # noqa: F401 (the generation API, re-exported)
+    MAX_GENERATE,
+    MAX_PROMPT,
+    SAMPLE_CHARS,
+    Generation,
+    Stepper,
+    check_generation,
+    clean_prompt,
+    generate,
+    load_stack,
+    next_distribution,
+    save_stack,
+    stepper_from_model,
+)
 
 MIN_CHARS = 10_000
-MAX_GENERATE = 5_000
-MAX_PROMPT = 2_000
 UNKNOWN = "\ufffd"  # shown for index 0
-SAMPLE_CHARS = 200
 # The held-out text is scored in passages this long, the memory carried within each, as
 # the model reads when it writes; only the first characters of a passage lack context.
 VAL_PASSAGE = 1_000
-TOP = 5
+# n-gram counting holds a few int64 arrays per order and character: cap the training
+# characters it counts so a 50 MB upload cannot exhaust memory (Shakespeare: 1 million).
+MAX_BASELINE_CHARS = 5_000_000
 
 
 def presets() -> dict[str, tuple[str, str, TextConfig]]:
@@ -196,61 +209,7 @@ def build_char_model(cfg: TextConfig, vocab_size: int):
     return keras.Model(inputs, out, name="char_rnn")
 
 
-# --- generation ------------------------------------------------------------
-class Stepper:
-    """The numpy copy of a char model with its state: `prime` reads a prompt, `step` one character."""
-
-    def __init__(self, stack) -> None:
-        self.stack = stack  # core.numpy_rnn.NumpyStack
-        self.state = stack.zero_state()
-
-    def prime(self, ids: np.ndarray) -> np.ndarray:
-        self.state = self.stack.zero_state()
-        p = None
-        for i in ids:
-            p = self.step(int(i))
-        return p
-
-    def step(self, token: int) -> np.ndarray:
-        p, self.state, _ = self.stack.step(np.array([token]), self.state)
-        return p[0]  # (vocab,)
-
-
-def stepper_from_model(model) -> Stepper:
-    from core.numpy_rnn import NumpyStack
-
-    return Stepper(NumpyStack.from_keras(model))
-
-
-def save_stack(stack, path: Path) -> None:
-    """The numpy weights beside model.keras, so the page generates without loading TensorFlow."""
-    arrays = {"embedding": stack.embedding, "head_w": stack.head_w, "head_b": stack.head_b}
-    kinds = []
-    for i, layer in enumerate(stack.layers):
-        if hasattr(layer, "kind"):
-            kinds.append(layer.kind)
-            arrays.update(
-                {f"l{i}_kernel": layer.kernel, f"l{i}_recurrent": layer.recurrent, f"l{i}_bias": layer.bias}
-            )
-        else:
-            kinds.append(f"norm:{layer.epsilon}")
-            arrays.update({f"l{i}_gamma": layer.gamma, f"l{i}_beta": layer.beta})
-    np.savez(path, kinds=np.array(kinds), **arrays)
-
-
-def load_stack(path: Path):
-    from core.numpy_rnn import Cell, LayerNorm, NumpyStack
-
-    with np.load(path, allow_pickle=False) as z:
-        layers = []
-        for i, kind in enumerate(z["kinds"].tolist()):
-            if kind.startswith("norm:"):
-                layers.append(LayerNorm(z[f"l{i}_gamma"], z[f"l{i}_beta"], float(kind[5:])))
-            else:
-                layers.append(Cell(kind, z[f"l{i}_kernel"], z[f"l{i}_recurrent"], z[f"l{i}_bias"]))
-        return NumpyStack(z["embedding"], layers, z["head_w"], z["head_b"])
-
-
+# --- generation from a saved run ---------------------------------------------
 def load_generator(run_dir: Path) -> tuple[Stepper, Vocab]:
     """The saved numpy weights and vocabulary of a text run (no TensorFlow needed)."""
     run_dir = Path(run_dir)
@@ -262,143 +221,6 @@ def generate_saved(run_dir: Path, prompt: str, length: int, temperature: float =
                    seed: int = 0, greedy: bool = False) -> Generation:  # fmt: skip
     stepper, vocab = load_generator(run_dir)
     return generate(stepper, vocab, prompt, length, temperature, top_k, seed, greedy)
-
-
-@dataclass
-class Generation:
-    """Generated text with what the model thought at each character (the probability lens)."""
-
-    prompt: str  # the prompt as the model read it (unseen characters left out)
-    text: str  # the generated characters only
-    probs: list[float]  # the model's probability (temperature 1) of each generated character
-    top: list[list[tuple[str, float]]]  # its 5 most likely characters at each position
-    chars_per_s: float
-    dropped: list[str] = field(default_factory=list)  # prompt characters the model never saw
-    notes: list[str] = field(default_factory=list)
-
-
-def check_generation(length: int, temperature: float, top_k: int) -> None:
-    if not 1 <= length <= MAX_GENERATE:
-        raise DataError(
-            f"Choose a length between 1 and {MAX_GENERATE:,} characters (you asked for {length})."
-        )
-    if not 0.1 <= temperature <= 2.0:
-        raise DataError("Choose a temperature between 0.1 and 2.0.")
-    if top_k < 0:
-        raise DataError("Top-k cannot be negative (0 means: consider every character).")
-
-
-def clean_prompt(vocab: Vocab, prompt: str) -> tuple[str, list[str], list[str]]:
-    """(prompt to read, characters left out, notes in plain words)."""
-    notes = []
-    if len(prompt) > MAX_PROMPT:
-        prompt = prompt[-MAX_PROMPT:]
-        notes.append(f"Only the last {MAX_PROMPT:,} characters of the prompt were used.")
-    dropped = vocab.unseen(prompt)
-    if dropped:
-        shown = ", ".join(repr(c) for c in dropped[:20])
-        notes.append(
-            f"The training text never contains {shown}, so the model has no idea what"
-            f" {'it means' if len(dropped) == 1 else 'they mean'}: left out of the prompt."
-        )
-        prompt = "".join(c for c in prompt if c in vocab.index)
-    return prompt, dropped, notes
-
-
-def start_prompt(vocab: Vocab) -> str:
-    """What the model reads when the prompt is empty: a line break, as at the start of a speech."""
-    for c in ("\n", " "):
-        if c in vocab.index:
-            return c
-    return vocab.chars[1]
-
-
-def generate(
-    stepper,
-    vocab: Vocab,
-    prompt: str = "",
-    length: int = SAMPLE_CHARS,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    seed: int = 0,
-    greedy: bool = False,
-) -> Generation:
-    """Read the prompt, then write `length` characters, carrying the state throughout.
-
-    Temperature divides the log-probabilities before sampling (below 1: safer,
-    more repetitive; above 1: bolder, more misspelt); top-k samples among the k
-    most likely characters only; greedy always takes the most likely one. The
-    same seed replays the same text exactly.
-    """
-    check_generation(length, temperature, top_k)
-    read, dropped, notes = clean_prompt(vocab, prompt)
-    if not read:
-        read = start_prompt(vocab)
-        notes.append("With no prompt the model starts as if at a line break.")
-    rng = np.random.default_rng(seed)
-    with single_thread_blas():
-        t0 = time.perf_counter()
-        p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
-        rows = np.empty((length, vocab.size), np.float32)  # what the model said at each step
-        chosen = np.empty(length, np.int64)
-        inv_t = 1.0 / temperature
-        k = top_k if 0 < top_k < vocab.size - 1 else 0
-        step, state = stepper.stack.step, stepper.state
-        token = np.zeros(1, np.int64)
-        for i in range(length):
-            row = rows[i]
-            row[:] = p
-            row[0] = 0.0  # never write "unknown"
-            if greedy:
-                c = int(row.argmax())
-            else:
-                q = row if inv_t == 1.0 else np.power(row, inv_t)
-                if k:
-                    q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
-                cum = q.cumsum(dtype=np.float64)
-                c = min(int(cum.searchsorted(rng.random() * cum[-1], side="right")), vocab.size - 1)
-            chosen[i] = token[0] = c
-            out, state, _ = step(token, state)
-            p = out[0]
-        stepper.state = state
-    rows /= rows.sum(axis=1, keepdims=True)
-    best = np.argsort(-rows, axis=1, kind="stable")[:, :TOP]  # (length, 5)
-    best_p = np.take_along_axis(rows, best, axis=1)
-    chars = vocab.chars
-    top = [
-        [(chars[j], float(q)) for j, q in zip(b, bp, strict=True)] for b, bp in zip(best, best_p, strict=True)
-    ]
-    elapsed = time.perf_counter() - t0  # the lens included: this is what a reader waits for
-    return Generation(
-        prompt=read,
-        text=vocab.decode(chosen),
-        probs=rows[np.arange(length), chosen].astype(float).tolist(),
-        top=top,
-        chars_per_s=length / max(elapsed, 1e-9),
-        dropped=dropped,
-        notes=notes,
-    )
-
-
-def next_distribution(stepper, vocab: Vocab, prompt: str) -> np.ndarray:
-    """The model's distribution over the next character after reading `prompt` from a fresh state."""
-    with single_thread_blas():
-        return np.asarray(stepper.prime(vocab.encode(prompt)), np.float64)
-
-
-_blas = None
-
-
-def single_thread_blas():
-    """One BLAS thread: a (1, 256) x (256, 768) product is too small to split, and on a busy
-    machine extra threads wait for cores (measured 3x slower); it also keeps results identical.
-    The controller is made once: finding the loaded libraries costs about 17 ms."""
-    global _blas
-    if _blas is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
 
 
 # --- training --------------------------------------------------------------
@@ -480,7 +302,10 @@ def train(cfg: TextConfig, ctx) -> dict:
     corpus = prepare(cfg)
     ctx.set_fingerprint(corpus.fingerprint)
     ctx.status("Counting n-grams for the baseline...")
-    base = fit_baseline(corpus.ids, corpus.n_train, corpus.vocab.size)
+    start = max(0, corpus.n_train - MAX_BASELINE_CHARS)
+    base = fit_baseline(corpus.ids[start:], corpus.n_train - start, corpus.vocab.size)
+    if start:
+        base.name += f" (counted on the last {MAX_BASELINE_CHARS:,} training characters)"
     baseline = {"name": base.name, "val_loss": base.val_loss}
     ctx.on_event("baseline", baseline)
     x, y = sequences(corpus.ids[: corpus.n_train], cfg.seq_len)  # (sequences, seq_len) each
