@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-ALL = ["startup", "forecast_page", "memory", "classroom", "sentiment_mr"]
+ALL = ["startup", "forecast_page", "memory", "classroom", "sentiment_mr", "text_generation", "text_quality"]
 
 
 def main(argv: list[str]) -> int:

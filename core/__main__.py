@@ -19,6 +19,7 @@ from core.config import (
     ArchitectureConfig,
     ConfigError,
     SentimentConfig,
+    TextConfig,
     TrainingConfig,
     to_dict,
 )
@@ -113,6 +114,34 @@ def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser
     return next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
 
 
+def _text_parser(sub) -> None:
+    d = TextConfig()
+    t = sub.add_parser("text", help="learn a text character by character, then write more of it")
+    t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
+    t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
+    t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
+    t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=d.lr_decay,
+                   help="learning rate falls linearly to 10%% over the run (budget or epochs)")  # fmt: skip
+    t.add_argument("--sample-temperature", type=float, default=d.sample_temperature,
+                   help="temperature of the live samples written while training")  # fmt: skip
+    t.add_argument("--sample-every-s", type=float, default=d.sample_every_s,
+                   help="seconds between live samples")  # fmt: skip
+    g = t.add_argument_group("generation after training (the JSON's sample)")
+    g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
+    g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest characters (0: all)")
+    g.add_argument("--prompt", default="", help="text the model reads before it writes")
+    g.add_argument("--sample-seed", type=int, default=0, help="the same seed writes the same text")
+    g.add_argument("--greedy", action="store_true", help="always take the likeliest character")
+    _shared(t, epochs=d.train.epochs, arch=d.arch, train=d.train)
+    for action in t._actions:
+        if action.dest == "bidirectional":
+            action.help = (
+                "not for text (an error): the model writes one character at a time,"
+                " so it cannot read the characters after the one it writes"
+            )
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m core", description="RNN Studio without a browser.")
     sub = p.add_subparsers(dest="task", required=True, parser_class=_Parser)
@@ -148,6 +177,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")
     _shared(s, epochs=d.train.epochs, arch=d.arch, train=d.train)
 
+    _text_parser(sub)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -175,6 +206,20 @@ def _print_event(kind: str, payload: dict) -> None:
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
+    elif kind == "sample":  # text: the newest live sample, on one line
+        print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
+
+
+def _text_sample(a, run_dir) -> dict:
+    """Write --generate characters with the saved model, as the page would."""
+    from core import textgen
+
+    gen = textgen.generate_saved(
+        run_dir, a.prompt, a.generate, a.temperature, a.top_k, a.sample_seed, a.greedy
+    )
+    for note in gen.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    return {"sample": gen.text, "generate_chars_per_s": round(gen.chars_per_s)}
 
 
 def _clean(obj):
@@ -249,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             from core.forecasting import prepare
 
             prepare(config)  # check the data before TensorFlow loads
+        elif task == "text":
+            from core.textgen import check_generation, prepare
+
+            check_generation(a.generate, a.temperature, a.top_k)
+            prepare(config)
         elif task == "sentiment" and config.data != "imdb":  # IMDB needs Keras to load
             from core.reviews import prepare
 
@@ -256,10 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=a.data)
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
+        final = dict(result["final"], run_id=run_id)
+        if task == "text":
+            final.update(_text_sample(a, store.run_dir(run_id)))
     except (UsageError, ConfigError, DataError, OSError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    final = dict(result["final"], run_id=run_id)
     if task == "sentiment":
         prediction = _prediction(store, run_id, a.predict) if a.predict is not None else None
         final = {k: final[k] for k in ("task", "test", "baseline")} | {

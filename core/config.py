@@ -149,6 +149,45 @@ SENTIMENT_QUICK = SentimentConfig(
     train=TrainingConfig(epochs=2, batch_size=128),
 )
 
+
+def _text_arch() -> ArchitectureConfig:
+    return ArchitectureConfig(cell="gru", units=256)
+
+
+def _text_train() -> TrainingConfig:
+    # Measured on Tiny Shakespeare: 1e-2 learned fastest in a 60 s budget (1.84 nats/char vs
+    # 2.14 at 3e-3); clipping at norm 1 keeps it stable.
+    return TrainingConfig(epochs=20, batch_size=64, learning_rate=1e-2, val_fraction=0.1)
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """A character-level text job: which text, how it is cut into sequences, and the model.
+
+    The held-out split is the last `train.val_fraction` of the text (10% by default).
+    """
+
+    data: str = "shakespeare"
+    seq_len: int = 100
+    embed_dim: int = 64
+    sample_temperature: float = 0.8  # live samples during training
+    sample_every_s: float = 20.0
+    lr_decay: bool = True  # learning rate falls linearly to 10% over the run (budget or epochs)
+    arch: ArchitectureConfig = field(default_factory=_text_arch)
+    train: TrainingConfig = field(default_factory=_text_train)
+
+    def __post_init__(self) -> None:
+        _check(
+            not self.arch.bidirectional,
+            "text generation cannot use a bidirectional network: it writes one character at a time"
+            " and a backward reading would need the characters it has not written yet",
+        )
+        _check(10 <= self.seq_len <= 500, "sequence length must be between 10 and 500 characters")
+        _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
+        _check(0.1 <= self.sample_temperature <= 2.0, "sample temperature must be between 0.1 and 2.0")
+        _check(5.0 <= self.sample_every_s <= 600.0, "samples come every 5 to 600 seconds")
+
+
 C = TypeVar("C")
 
 _NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}
@@ -177,4 +216,8 @@ def to_json(config: Any) -> str:
     return json.dumps(to_dict(config), sort_keys=True)
 
 
-TASK_CONFIGS: dict[str, type] = {"forecast": ForecastConfig, "sentiment": SentimentConfig}
+TASK_CONFIGS: dict[str, type] = {
+    "forecast": ForecastConfig,
+    "text": TextConfig,
+    "sentiment": SentimentConfig,
+}

@@ -35,7 +35,11 @@ from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
 # task name -> "module:function"; resolved lazily so no task module loads early.
-RUNNERS = {"forecast": "core.forecasting:train", "sentiment": "core.sentiment:train"}
+RUNNERS = {
+    "forecast": "core.forecasting:train",
+    "text": "core.textgen:train",
+    "sentiment": "core.sentiment:train",
+}
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)
 MAX_BATCH_POINTS = 500

@@ -32,6 +32,19 @@ window = scaler.transform(series.values[-cfg.lookback :])[None]  # (1, lookback,
 forecast = scaler.inverse_target(model.predict(window, verbose=0))[0]
 print(f"next {cfg.horizon} value(s) of {series.columns[0]}:", forecast.round(3).tolist())
 """,
+    "text": """
+from core import textgen
+
+generation = textgen.generate_saved(RUN_DIR, "ROMEO:", 400, temperature=0.8, seed=0)
+print(generation.text)
+""",
+    "sentiment": """
+from core import sentiment
+
+model, cfg = sentiment.load(RUN_DIR)  # the model takes raw strings
+for review in ["a gripping, beautifully acted film", "not funny, not moving, not worth it"]:
+    print(f"{sentiment.analyse(model, review)['positive']:.3f} positive: {review}")
+""",
 }
 
 

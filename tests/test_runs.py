@@ -50,12 +50,18 @@ def predictions_in_fresh_process(run_dir: Path) -> np.ndarray:
     return np.array(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def test_sentiment_recipe_round_trips():
-    from core.config import SentimentConfig
+def test_text_and_sentiment_recipes_round_trip():
+    from core.config import SentimentConfig, TextConfig
 
-    cfg = SentimentConfig(attention=True, arch=ArchitectureConfig(bidirectional=False, units=16))
-    args = recipe("sentiment", to_dict(cfg))
-    assert config_from_args(SentimentConfig, parser().parse_args(args[3:])) == cfg
+    for task, cfg in [
+        (
+            "sentiment",
+            SentimentConfig(attention=True, arch=ArchitectureConfig(bidirectional=False, units=16)),
+        ),
+        ("text", TextConfig(seq_len=50, lr_decay=False, sample_every_s=30, arch=ArchitectureConfig(units=8))),
+    ]:
+        args = recipe(task, to_dict(cfg))
+        assert config_from_args(type(cfg), parser().parse_args(args[3:])) == cfg
 
 
 def test_recipe_round_trips_through_the_command_line():

@@ -22,6 +22,7 @@ POLL_SECONDS = 1.0
 # task -> (page file, widget-key prefix); the Runs page opens runs through this.
 TASK_PAGES = {
     "forecast": ("pages/1_Forecasting.py", "fc"),
+    "text": ("pages/2_Shakespeare.py", "tx"),
     "sentiment": ("pages/4_Sentiment.py", "se"),
 }
 
@@ -62,7 +63,13 @@ def _fmt_seconds(s: float | None) -> str:
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
 
 
-def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], None] | None) -> None:
+def _draw(
+    snap: dict,
+    prefix: str,
+    y_title: str,
+    draw_live: Callable[[dict], None] | None,
+    hover_unit: tuple[str, float] | None = None,
+) -> None:
     status = snap["status"]
     if status == "queued":
         ahead = snap["position"]
@@ -89,7 +96,7 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
             args=(snap["id"],),
             help="Stops within one batch. The model trained so far is kept and scored.",
         )
-    fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
+    fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title, hover_unit)
     st.plotly_chart(fig, width="stretch", key=f"{prefix}__loss_chart")
     st.caption(f"{summary} Run {snap['id']}.")
     if draw_live:
@@ -101,8 +108,11 @@ def live_panel(
     on_result: Callable[[dict], None],
     y_title: str = "loss",
     draw_live: Callable[[dict], None] | None = None,
+    hover_unit: tuple[str, float] | None = None,
 ) -> None:
     """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result.
+
+    `hover_unit` (name, factor) shows the loss in a second unit on hover.
 
     `draw_live(snapshot)` runs inside the polling fragment, under the loss chart,
     for task-specific live views (events other than epoch/batch/status land in
@@ -135,7 +145,7 @@ def live_panel(
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def panel() -> None:
         current = manager().snapshot(job_id)
-        _draw(current, prefix, y_title, draw_live)
+        _draw(current, prefix, y_title, draw_live, hover_unit)
         if active and current["status"] not in ACTIVE:
             st.rerun()  # the whole page: show results and stop polling
 
