@@ -6,7 +6,16 @@ import importlib
 import json
 import sys
 
-ALL = ["forecast_page", "text_generation", "text_quality"]
+ALL = [
+    "startup",
+    "forecast_page",
+    "memory",
+    "classroom",
+    "throughput",
+    "text_generation",
+    "text_quality",
+    "sentiment_mr",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -9,10 +9,12 @@ canonical source with a sha256 check. Anything a user can get wrong raises
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
 import os
+import tarfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +71,10 @@ class Dataset:
     url: str = ""
     sha256: str = ""
     filename: str = ""
+    # Sets that arrive as a tar archive: (path in the data directory, sha256 of that file),
+    # each matched to the archive member of the same file name.
+    members: tuple[tuple[str, str], ...] = ()
+    encoding: str = ""  # the members' text encoding, converted to UTF-8 on download
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -141,16 +147,47 @@ REGISTRY: dict[str, Dataset] = {
             sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
             filename="shakespeare.txt",
         ),
+        Dataset(
+            "mr",
+            "sentiment",
+            "Movie-review sentences (MR polarity v1.0): 5,331 positive and 5,331 negative snippets"
+            " from Rotten Tomatoes, lower-cased and tokenised.",
+            "Pang and Lee (2005), https://www.cs.cornell.edu/people/pabo/movie-review-data/",
+            "free for research use (Cornell movie-review data)",
+            url="https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
+            filename="rt-polaritydata",
+            members=(
+                (
+                    "rt-polaritydata/rt-polarity.pos",
+                    "4134882974a28d0c7b5151256f0e33a6169984ee7372c279e673f1114f475d58",
+                ),
+                (
+                    "rt-polaritydata/rt-polarity.neg",
+                    "2d11cfbc790f1cd96d78339f41ce53ced1efa83cd22d37d6788fa3fe3d17e2fd",
+                ),
+            ),
+            encoding="cp1252",
+        ),
+        Dataset(
+            "imdb",
+            "sentiment",
+            "IMDB movie reviews (Maas et al., 2011): 25,000 + 25,000 full-length reviews, half"
+            " positive, half negative, in Keras's word-index copy.",
+            "keras.datasets.imdb (https://ai.stanford.edu/~amaas/data/sentiment/)",
+            "free for research use (Stanford Large Movie Review Dataset)",
+        ),
     ]
 }
 
 
-def fetch(name: str, progress: Callable[[int, int], None] | None = None) -> Path:
-    """Path of a downloadable set in the data directory, downloading it if missing."""
-    ds = REGISTRY[name]
-    target = data_dir() / ds.filename
-    if target.exists():
-        return target
+def _offline(ds: Dataset, exc: Exception) -> DataError:
+    return DataError(
+        f"{ds.filename} is not in the data directory ({data_dir()}) and it could not be"
+        f" downloaded ({exc.__class__.__name__}): you seem to be offline. Upload a file instead."
+    )
+
+
+def _download(ds: Dataset, progress: Callable[[int, int], None] | None) -> bytes:
     try:
         with urllib.request.urlopen(ds.url, timeout=30) as resp:  # noqa: S310 (fixed https URL)
             total = int(resp.headers.get("Content-Length") or 0)
@@ -160,17 +197,56 @@ def fetch(name: str, progress: Callable[[int, int], None] | None = None) -> Path
                 if progress:
                     progress(buf.tell(), total)
     except OSError as exc:
-        raise DataError(
-            f"{ds.filename} is not in the data directory ({data_dir()}) and it could not be"
-            f" downloaded ({exc.__class__.__name__}): you seem to be offline. Upload a file instead."
-        ) from exc
-    data = buf.getvalue()
-    if ds.sha256 and sha256_bytes(data) != ds.sha256:
-        raise DataError(f"The download of {ds.filename} was corrupted (checksum mismatch); try again.")
+        raise _offline(ds, exc) from exc
+    return buf.getvalue()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
+    tmp = target.with_suffix(target.suffix + ".part")
     tmp.write_bytes(data)
     tmp.replace(target)
+
+
+def _fetch_members(ds: Dataset, progress: Callable[[int, int], None] | None) -> Path:
+    """Download a tar archive once and keep only the registered members, checked by sha256."""
+    targets = [(data_dir() / rel, sha) for rel, sha in ds.members]
+    if all(path.exists() for path, _ in targets):
+        return data_dir() / ds.filename
+    corrupted = DataError(f"The download of {ds.filename} was corrupted (checksum mismatch); try again.")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(_download(ds, progress)), mode="r:*") as tar:
+            files = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            contents = []
+            for path, sha in targets:
+                member = files.get(path.name)
+                if member is None:
+                    raise corrupted
+                data = tar.extractfile(member).read()
+                if ds.encoding:
+                    data = data.decode(ds.encoding).encode("utf-8")
+                if sha256_bytes(data) != sha:
+                    raise corrupted
+                contents.append((path, data))
+    except (tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
+        raise corrupted from exc
+    for path, data in contents:
+        _write_atomically(path, data)
+    return data_dir() / ds.filename
+
+
+def fetch(name: str, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Path of a downloadable set in the data directory, downloading it if missing."""
+    ds = REGISTRY[name]
+    if ds.members:
+        return _fetch_members(ds, progress)
+    target = data_dir() / ds.filename
+    if target.exists():
+        return target
+    data = _download(ds, progress)
+    if ds.sha256 and sha256_bytes(data) != ds.sha256:
+        raise DataError(f"The download of {ds.filename} was corrupted (checksum mismatch); try again.")
+    _write_atomically(target, data)
     return target
 
 
@@ -189,8 +265,12 @@ def save_upload(data: bytes, suffix: str) -> Path:
     return path
 
 
-def read_csv_bytes(data: bytes) -> pd.DataFrame:
-    """Parse an uploaded CSV, or raise DataError with what is wrong."""
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO-8859-1)"}
+
+
+def read_csv_with_encoding(data: bytes) -> tuple[pd.DataFrame, str]:
+    """Parse an uploaded CSV; returns the frame and the encoding that decoded it
+    ("utf-8-sig", else "cp1252", else "latin-1", which decodes any bytes)."""
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise DataError(f"The file is larger than {MAX_UPLOAD_MB} MB: upload a smaller file.")
     if not data.strip():
@@ -205,10 +285,15 @@ def read_csv_bytes(data: bytes) -> pd.DataFrame:
             continue
     try:
         df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError, ValueError) as exc:
         raise DataError(
             f"This file could not be read as CSV ({exc}). Save it as comma-separated text."
         ) from exc
     if df.empty or df.shape[1] == 0:
         raise DataError("The CSV has a header but no data rows.")
-    return df
+    return df, encoding
+
+
+def read_csv_bytes(data: bytes) -> pd.DataFrame:
+    """Parse an uploaded CSV, or raise DataError with what is wrong."""
+    return read_csv_with_encoding(data)[0]

@@ -30,6 +30,7 @@ def main() -> None:
 
     jobs: queue.Queue = queue.Queue()
     stops: dict[str, threading.Event] = {}
+    busy = threading.Event()  # set while a job trains
 
     def read_commands() -> None:
         for line in sys.stdin:
@@ -40,6 +41,8 @@ def main() -> None:
             elif msg["op"] == "stop":
                 stops.setdefault(msg["job_id"], threading.Event()).set()
             elif msg["op"] == "exit":
+                if not busy.is_set() and jobs.empty():
+                    os._exit(0)  # idle (perhaps still importing TensorFlow): nothing to finish
                 jobs.put(None)
                 return
         os._exit(0)  # the server is gone
@@ -54,6 +57,7 @@ def main() -> None:
     keras_module()  # pay for the TensorFlow import before the first job arrives
     emit("", "ready")
     while (msg := jobs.get()) is not None:
+        busy.set()
         job_id, task = msg["job_id"], msg["task"]
         status, result, error = "failed", None, ""
         try:
@@ -75,6 +79,7 @@ def main() -> None:
             RunStore(msg["store"]).finish(job_id, "failed", error=error)
         emit(job_id, "end", status=status, result=result, error=error)
         stops.pop(job_id, None)
+        busy.clear()
 
 
 if __name__ == "__main__":

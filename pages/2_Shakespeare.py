@@ -12,6 +12,7 @@ from core.charts import text_baseline_chart
 from core.config import ConfigError
 from core.datasets import DataError, save_upload
 from ui.panel import live_panel, manager, submit
+from ui.state import shared_settings
 from ui.text_views import generation_panel, live_samples
 from ui.widgets import architecture_controls, training_controls
 
@@ -102,7 +103,7 @@ def show_result(snap: dict) -> None:
     fig, summary = text_baseline_chart(
         final["val_loss"], disp["baseline"]["by_order"], disp["baseline"]["order"]
     )
-    st.plotly_chart(fig, width="stretch", key=f"{P}_baseline_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{P}__baseline_chart")
     st.caption(summary)
     st.caption(
         f"Both models score the held-out text ({disp['corpus']['val_chars']:,} characters) by how surprised"
@@ -115,22 +116,23 @@ def show_result(snap: dict) -> None:
 
 
 try:
-    data = data_source()
-    presets = tg.presets()
-    choice = st.radio("Preset", list(presets), format_func=lambda k: presets[k][0], horizontal=True,
-                      key=f"{P}_preset", help="Starting settings; change any of them below.")  # fmt: skip
-    label, expect, preset = presets[choice]
-    key = f"{P}_{choice}"  # each preset keeps its own widgets, so switching restores its defaults
-    show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
-    st.caption(f"**{label}**: {expect}")
-    with st.form(f"{P}_form"):
-        c1, c2 = st.columns(2)
-        with c1:
-            arch = architecture_controls(key, preset.arch, no_bidirectional=NO_BI)
-        with c2:
-            train = training_controls(key, preset.train)
-        extra = text_controls(preset, key)
-        clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+    with shared_settings(P):
+        data = data_source()
+        presets = tg.presets()
+        choice = st.radio("Preset", list(presets), format_func=lambda k: presets[k][0], horizontal=True,
+                          key=f"{P}_preset", help="Starting settings; change any of them below.")  # fmt: skip
+        label, expect, preset = presets[choice]
+        key = f"{P}_{choice}"  # each preset keeps its own widgets, so switching restores its defaults
+        show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
+        st.caption(f"**{label}**: {expect}")
+        with st.form(f"{P}__form"):
+            c1, c2 = st.columns(2)
+            with c1:
+                arch = architecture_controls(key, preset.arch, no_bidirectional=NO_BI)
+            with c2:
+                train = training_controls(key, preset.train)
+            extra = text_controls(preset, key)
+            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = tg.TextConfig(data=data, arch=arch, train=train, sample_every_s=preset.sample_every_s, **extra)
 except (DataError, ConfigError) as exc:
     st.error(str(exc))

@@ -89,7 +89,7 @@ def test_quick_preset_trains_shows_samples_live_and_generates(fresh_app):
         button(at, "Generate").click()
         at.run()
         assert not at.exception and not at.error
-        gen = at.session_state["tx_gen"]
+        gen = at.session_state["tx__gen"]
         assert len(gen["text"]) == 300 and gen["temperature"] == temperature
         assert any("'☃'" in w.value and "left out" in w.value for w in at.warning)
         assert any(f"temperature {temperature:.1f}" in m.value for m in at.markdown)

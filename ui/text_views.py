@@ -44,7 +44,7 @@ def _generator(run_dir: str):
 
 def generation_panel(prefix: str, run_dir: Path, run_id: str, vocab_size: int) -> None:
     st.subheader("Write with the trained model")
-    with st.form(f"{prefix}_gen_form"):
+    with st.form(f"{prefix}__gen_form"):
         prompt = st.text_area("Prompt", "ROMEO:\n", max_chars=tg.MAX_PROMPT, key=f"{prefix}_prompt",
                               help="Text the model reads first, then continues. Leave it empty to start at a"
                               " line break. Characters it never saw in training are left out (we say which).")  # fmt: skip
@@ -66,7 +66,7 @@ def generation_panel(prefix: str, run_dir: Path, run_id: str, vocab_size: int) -
             stack, vocab = _generator(str(run_dir))
             gen = tg.generate(tg.Stepper(stack), vocab, prompt, int(length), float(temperature), int(top_k),
                               int(seed), bool(greedy))  # fmt: skip
-            st.session_state[f"{prefix}_gen"] = {
+            st.session_state[f"{prefix}__gen"] = {
                 "run": run_id,
                 "temperature": float(temperature),
                 **asdict(gen),
@@ -74,7 +74,7 @@ def generation_panel(prefix: str, run_dir: Path, run_id: str, vocab_size: int) -
         except DataError as exc:
             st.error(str(exc))
             return
-    g = st.session_state.get(f"{prefix}_gen")
+    g = st.session_state.get(f"{prefix}__gen")
     if not g or g["run"] != run_id:
         return
     for note in g["notes"]:
@@ -90,5 +90,5 @@ def generation_panel(prefix: str, run_dir: Path, run_id: str, vocab_size: int) -
     st.html(body)
     st.caption(summary)
     fig, summary = alternatives_chart(pos, g["text"][pos - 1], g["top"][pos - 1])
-    st.plotly_chart(fig, width="stretch", key=f"{prefix}_alt_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{prefix}__alt_chart")
     st.caption(summary)

@@ -1,0 +1,312 @@
+"""Sentiment: movie reviews in, positive or negative out, read word by word (data: core.reviews).
+
+Raw strings go into the saved model: a TextVectorization layer, whose vocabulary
+is fitted on the training split only, turns them into word ids; an Embedding that
+masks padding feeds the shared recurrent stack, then dropout and a sigmoid. The
+network trains on word ids computed once (no string work per batch); the saved
+model wraps the same layers behind a string input. Beside it, TF-IDF (1-2 grams)
+with logistic regression is fitted on the same training split.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.config import SentimentConfig, to_dict
+from core.reviews import EXAMPLES, prepare
+from core.tf import keras_module
+
+# TextVectorization's default standardisation, mirrored so a person sees the words the model reads.
+_STRIP = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+# --- baseline and scores ---------------------------------------------------
+def baseline(texts, labels, splits) -> tuple[np.ndarray, float]:
+    """TF-IDF (1-2 grams) + logistic regression: test predictions and the C chosen on validation."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    tr, va, te = splits
+    vec = TfidfVectorizer(ngram_range=(1, 2))
+    x_tr = vec.fit_transform([texts[i] for i in tr])
+    x_va, x_te = vec.transform([texts[i] for i in va]), vec.transform([texts[i] for i in te])
+    best = None
+    for c in (1.0, 3.0, 10.0, 30.0):  # regularisation chosen on validation, as the RNN's epochs are
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000).fit(x_tr, labels[tr])
+        acc = float((model.predict(x_va) == labels[va]).mean())
+        if best is None or acc > best[0]:
+            best = (acc, c, model)
+    return best[2].predict(x_te), best[1]
+
+
+def scores(actual: np.ndarray, predicted: np.ndarray) -> dict:
+    """Accuracy, F1 of the positive label, and the confusion matrix [[TN, FP], [FN, TP]]."""
+    actual, predicted = np.asarray(actual).astype(int), np.asarray(predicted).astype(int)
+    tp = int(((predicted == 1) & (actual == 1)).sum())
+    fp = int(((predicted == 1) & (actual == 0)).sum())
+    fn = int(((predicted == 0) & (actual == 1)).sum())
+    tn = int(((predicted == 0) & (actual == 0)).sum())
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return {"accuracy": (tp + tn) / max(1, len(actual)), "f1": f1, "confusion": [[tn, fp], [fn, tp]]}
+
+
+def verdict(rnn: dict, base: dict) -> str:
+    """One plain sentence: which classifier is better on the test split?"""
+    a, b = rnn["accuracy"], base["accuracy"]
+    if a > b:
+        return f"The RNN beat the TF-IDF baseline on test accuracy ({a:.1%} against {b:.1%})."
+    if a == b:
+        return f"The RNN and the TF-IDF baseline tie on test accuracy ({a:.1%})."
+    return (
+        f"The RNN did not beat the TF-IDF baseline on test accuracy ({a:.1%} against {b:.1%}):"
+        " the simpler model is better here."
+    )
+
+
+# --- the model -------------------------------------------------------------
+_ATTENTION = None
+
+
+def attention_layer():
+    """The attention pooling layer class, made (and registered for loading) at first use."""
+    global _ATTENTION
+    if _ATTENTION is None:
+        keras = keras_module()
+        ops = keras.ops
+
+        @keras.saving.register_keras_serializable(package="rnn_studio")
+        class AttentionPool(keras.layers.Layer):
+            """Additive attention: score each word's output, softmax over real words, weighted sum."""
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.supports_masking = True
+
+            def build(self, input_shape):
+                d = input_shape[-1]
+                self.w = self.add_weight(name="w", shape=(d, d), initializer="glorot_uniform")
+                self.b = self.add_weight(name="b", shape=(d,), initializer="zeros")
+                self.u = self.add_weight(name="u", shape=(d,), initializer="glorot_uniform")
+
+            def call(self, x, mask=None):  # x: (batch, time, units)
+                scores = ops.tensordot(
+                    ops.tanh(ops.tensordot(x, self.w, 1) + self.b), self.u, 1
+                )  # (batch, time)
+                if mask is not None:  # padding gets no weight
+                    scores = ops.where(mask, scores, -1e9)
+                weights = ops.softmax(scores, axis=-1)  # (batch, time), sums to 1
+                return ops.sum(x * weights[..., None], axis=1), weights  # (batch, units), (batch, time)
+
+            def compute_mask(self, x, mask=None):
+                return [None, None]
+
+            def compute_output_shape(self, shape):
+                return (shape[0], shape[-1]), (shape[0], shape[1])
+
+        _ATTENTION = AttentionPool
+    return _ATTENTION
+
+
+def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
+    """Word ids from raw strings; the vocabulary comes from the training split alone."""
+    keras = keras_module()
+    vec = keras.layers.TextVectorization(
+        max_tokens=cfg.vocab, output_sequence_length=cfg.max_len, name="vectorizer"
+    )
+    vec.adapt(np.array(train_texts, dtype=object), batch_size=1024)
+    return vec
+
+
+def build_classifier(cfg: SentimentConfig, vocab_size: int):
+    """Word ids in, the probability that the review is positive out."""
+    from core.models import recurrent_stack
+
+    keras = keras_module()
+    ids = keras.Input(shape=(cfg.max_len,), dtype="int64", name="word_ids")  # (batch, time)
+    x = keras.layers.Embedding(vocab_size, cfg.embed_dim, mask_zero=True, name="embedding")(ids)  # (b, t, e)
+    if cfg.attention:
+        outputs = recurrent_stack(x, cfg.arch, return_sequences=True)  # (batch, time, units)
+        h, _ = attention_layer()(name="attention")(outputs)  # (batch, units)
+    else:
+        h = recurrent_stack(x, cfg.arch)  # (batch, units): the state after the last word
+    if cfg.arch.dropout > 0:
+        h = keras.layers.Dropout(cfg.arch.dropout, name="head_dropout")(h)
+    out = keras.layers.Dense(1, activation="sigmoid", name="positive")(h)  # (batch, 1)
+    return keras.Model(ids, out, name="classifier")
+
+
+def end_to_end(vectorizer, classifier):
+    """The saved model: raw strings in, probabilities out."""
+    keras = keras_module()
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    return keras.Model(text, classifier(vectorizer(text)), name="sentiment")
+
+
+def predict_texts(model, texts: list[str]) -> np.ndarray:
+    """P(positive) for each string, from the saved (string-input) model, in one call."""
+    if not texts:
+        return np.zeros(0)
+    x = keras_module().ops.convert_to_tensor(np.array(texts, dtype=object)[:, None])
+    return np.asarray(model(x, training=False))[:, 0].astype(float)
+
+
+def _keep_best(record: dict):
+    """Keep the weights of the epoch with the best validation accuracy (restored at the end)."""
+    keras = keras_module()
+
+    class KeepBest(keras.callbacks.Callback):
+        best, weights = -1.0, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            acc = (logs or {}).get("val_accuracy")
+            if acc is not None and acc > self.best:
+                self.best, self.weights, record["epoch"] = acc, self.model.get_weights(), epoch + 1
+
+        def on_train_end(self, logs=None):
+            if self.weights is not None:
+                self.model.set_weights(self.weights)
+
+    return KeepBest()
+
+
+def train(cfg: SentimentConfig, ctx) -> dict:
+    """Fit the RNN and the baseline on the same split; save the string-input model."""
+    from core.training import make_optimizer
+
+    start = time.time()
+    ctx.status("Reading the reviews...")
+    p = prepare(cfg)
+    ctx.set_fingerprint(p.corpus.fingerprint)
+    texts, labels = p.corpus.texts, p.corpus.labels
+    tr, va, te = p.splits
+    ctx.status("Fitting the baseline (TF-IDF + logistic regression)...")
+    base_pred, base_c = baseline(texts, labels, p.splits)
+    ctx.status("Building the vocabulary from the training split...")
+    vectorizer = make_vectorizer(cfg, [texts[i] for i in tr])
+    ids = np.asarray(vectorizer(np.array(texts, dtype=object))).astype("int64")  # (n, max_len)
+    y = labels.astype("float32")
+    classifier = build_classifier(cfg, vectorizer.vocabulary_size())
+    classifier.compile(optimizer=make_optimizer(cfg.train), loss="binary_crossentropy", metrics=["accuracy"])
+    kept: dict = {}
+    extra = [] if cfg.train.patience > 0 else [_keep_best(kept)]  # early stopping restores by loss
+    ctx.status("Training...")
+    history = ctx.fit(classifier, ids[tr], y[tr], (ids[va], y[va]), cfg.train, extra_callbacks=extra)
+    if cfg.train.patience > 0 and history:
+        kept = {"epoch": min(history, key=lambda h: h.get("val_loss", np.inf))["epoch"], "by": "loss"}
+    prob = classifier.predict(ids[te], batch_size=1024, verbose=0)[:, 0]  # (test,)
+    rnn, base = scores(labels[te], prob > 0.5), scores(labels[te], base_pred)
+    model = end_to_end(vectorizer, classifier)
+    # Scored by the model in memory: the page shows them, and a reloaded model must match them.
+    examples = dict(zip(EXAMPLES, predict_texts(model, list(EXAMPLES.values())).tolist(), strict=True))
+    train_seconds = time.time() - start
+    final = {
+        "task": "sentiment",
+        "test": {"accuracy": rnn["accuracy"], "f1": rnn["f1"]},
+        "baseline": {"name": "tfidf-logreg", "accuracy": base["accuracy"], "f1": base["f1"]},
+        "train_seconds": round(train_seconds, 2),
+    }
+    display = {
+        "data": cfg.data,
+        "label_names": p.corpus.label_names,
+        "notes": p.corpus.notes,
+        "sizes": p.sizes,
+        "vocab_size": int(vectorizer.vocabulary_size()),
+        "confusion": {"rnn": rnn["confusion"], "baseline": base["confusion"]},
+        "baseline_c": base_c,
+        "kept_epoch": kept.get("epoch"),
+        "kept_by": kept.get("by", "accuracy"),
+        "epochs_run": len(history),
+        "attention": cfg.attention,
+        "max_len": cfg.max_len,
+        "verdict": verdict(rnn, base),
+        "examples": examples,
+    }
+    save(ctx.run_dir, model, cfg, final, display)
+    return {"final": final, "display": display, "history": history}
+
+
+def save(run_dir: Path, model, cfg: SentimentConfig, final: dict, display: dict) -> None:
+    run_dir = Path(run_dir)
+    model.save(run_dir / "model.keras")
+    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+
+
+def load(run_dir: Path):
+    """(model, config) of a saved sentiment run; the model takes raw strings."""
+    from core.config import from_dict
+
+    run_dir = Path(run_dir)
+    attention_layer()  # registered before loading, so a model with attention deserialises
+    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
+    return model, from_dict(SentimentConfig, json.loads((run_dir / "config.json").read_text()))
+
+
+# --- Try it ----------------------------------------------------------------
+def words_of(text: str) -> list[str]:
+    """The words the model reads: TextVectorization's lower-casing (ASCII), punctuation stripped."""
+    return _STRIP.sub("", text.translate(_ASCII_LOWER)).split()
+
+
+def analyse(model, text: str) -> dict:
+    """Probability, the running score after each word, each word's influence, attention weights.
+
+    Influence is measured by occlusion: the probability with the whole text minus the
+    probability with that one word removed (positive: the word pushed towards positive).
+    """
+    classifier, vectorizer = model.get_layer("classifier"), model.get_layer("vectorizer")
+    max_len = classifier.input.shape[1]
+    words = words_of(text)
+    out = {"text": text, "words": [], "message": ""}
+    if not words:
+        return out | {"message": "There are no words to read: type a review (letters, not only punctuation)."}
+    vocab = set(vectorizer.get_vocabulary()[2:])  # 0 is padding, 1 stands for every unknown word
+    truncated = len(words) > max_len
+    words = words[:max_len]
+    known = [w in vocab for w in words]
+    if not any(known):
+        return out | {
+            "words": words,
+            "message": "None of these words are in the model's vocabulary (learned from the training"
+            " split), so it cannot judge this text: try a review with more common words.",
+        }
+    n = len(words)
+    batch = [" ".join(words)]
+    batch += [" ".join(words[: k + 1]) for k in range(n)]  # prefixes: the score after each word
+    batch += [" ".join(words[:k] + words[k + 1 :]) for k in range(n)]  # each word left out
+    probs = predict_texts(model, batch)
+    p = float(probs[0])
+    result = out | {
+        "words": words,
+        "known": known,
+        "positive": p,
+        "running": probs[1 : n + 1].tolist(),
+        "influence": (p - probs[n + 1 :]).tolist(),
+        "attention": None,
+        "truncated": truncated,
+    }
+    if any(layer.name == "attention" for layer in classifier.layers):
+        keras = keras_module()
+        explainer = keras.Model(classifier.input, classifier.get_layer("attention").output[1])
+        ids = vectorizer(keras.ops.convert_to_tensor(np.array([batch[0]], dtype=object)))
+        result["attention"] = np.asarray(explainer(ids))[0, :n].astype(float).tolist()
+    return result
+
+
+def per_word(analysis: dict) -> list[dict]:
+    """The analysis as one record per word (the command line's --predict output)."""
+    rows = []
+    for i, word in enumerate(analysis.get("words", [])):
+        row = {"word": word, "known": analysis["known"][i] if "known" in analysis else False}
+        if "running" in analysis:
+            row |= {"score_after": analysis["running"][i], "influence": analysis["influence"][i]}
+        if analysis.get("attention"):
+            row["attention"] = analysis["attention"][i]
+        rows.append(row)
+    return rows

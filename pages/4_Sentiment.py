@@ -1,0 +1,173 @@
+"""Sentiment: read the mood of a movie review word by word, beside a TF-IDF baseline."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, reviews
+from core.config import SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
+from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
+from ui.panel import live_panel, manager, submit
+from ui.state import shared_settings
+from ui.widgets import architecture_controls, training_controls
+
+P = "se"
+st.set_page_config(page_title="Sentiment · RNN Studio", page_icon="💬", layout="wide")
+st.title("💬 Sentiment")
+st.caption("The RNN reads a movie review word by word and says how positive it is, beside a TF-IDF baseline.")
+
+
+@st.cache_data(show_spinner="Reading the reviews...", max_entries=10)
+def preview(config_json: str) -> dict:
+    p = reviews.prepare(from_dict(SentimentConfig, json.loads(config_json)))
+    return {"sizes": p.sizes, "notes": p.corpus.notes, "labels": p.corpus.label_names}
+
+
+@st.cache_resource(
+    show_spinner="Loading the trained model (the first time loads TensorFlow, ~10 s)...", max_entries=3
+)
+def trained_model(run_dir: str):
+    from core import sentiment
+
+    return sentiment.load(run_dir)[0]
+
+
+def data_controls() -> dict:
+    sources = {"mr": "Movie-review sentences (MR)", "imdb": "IMDB reviews", "csv": "Your CSV"}
+    source = st.radio("Data", list(sources), format_func=sources.get, horizontal=True, key=f"{P}_source",
+                      help="MR: 10,662 short review snippets, built in. IMDB: 50,000 long reviews, downloaded"
+                      " once. Your CSV: a column of texts and a column with two label values.")  # fmt: skip
+    if source != "csv":
+        st.caption(f"{REGISTRY[source].description} Source: {REGISTRY[source].source}.")
+        if source == "imdb":
+            st.info("IMDB is downloaded once through Keras (about 17 MB; needs internet). Its reviews are"
+                    " long: expect minutes per epoch on a CPU, and raise the words read per review.")  # fmt: skip
+        return {"data": source}
+    up = st.file_uploader("CSV file", type=["csv"], key=f"{P}_upload",
+                          help="A header row, a column of texts and a column of labels: 0/1, pos/neg or any"
+                          " two values. Up to 50 MB; UTF-8, Windows-1252 or Latin-1.")  # fmt: skip
+    if up is None:
+        st.info("Upload a CSV file to continue: a header row, a text column and a label column.")
+        st.stop()
+    raw = up.getvalue()
+    df, _ = read_csv_with_encoding(raw)
+    cols = [str(c) for c in df.columns]
+    text_guess, label_guess = reviews.guess_columns(df.rename(columns=str))
+    c1, c2 = st.columns(2)
+    text = c1.selectbox("Text column", cols, index=cols.index(text_guess), key=f"{P}_textcol",
+                        help="The column that holds the reviews.")  # fmt: skip
+    label = c2.selectbox("Label column", cols, index=cols.index(label_guess), key=f"{P}_labelcol",
+                         help="The column with exactly two values, e.g. 0/1 or pos/neg.")  # fmt: skip
+    return {"data": str(save_upload(raw, "csv")), "text_column": text, "label_column": label}
+
+
+def text_controls(d: SentimentConfig, prefix: str) -> dict:
+    st.markdown("**Words**")
+    c1, c2 = st.columns(2)
+    return {
+        "vocab": c1.select_slider("Vocabulary size", [1000, 2000, 5000, 10000, 20000, 40000], d.vocab,
+                                  key=f"{prefix}_vocab", help="The most frequent words of the training split"
+                                  " get their own number; every other word counts as 'unknown'."),
+        "max_len": c2.slider("Words read per review", 10, 300, d.max_len, 5, key=f"{prefix}_maxlen",
+                             help="Longer reviews are cut after this many words; shorter ones are padded."),
+        "embed_dim": c1.select_slider("Word vector size", [8, 16, 32, 64, 128], d.embed_dim,
+                                      key=f"{prefix}_embed", help="Each word becomes this many numbers,"
+                                      " learned while training."),
+        "attention": c2.toggle("Attention", d.attention, key=f"{prefix}_att",
+                               help="Instead of the memory after the last word, let the model weigh every"
+                               " word's output; the weights are shown in Try it."),
+    }  # fmt: skip
+
+
+def try_it(run_dir: str) -> None:
+    st.subheader("Try it: type a review")
+    cols = st.columns(len(reviews.EXAMPLES))
+    for col, (name, text) in zip(cols, reviews.EXAMPLES.items(), strict=True):
+        col.button(name, key=f"{P}__ex_{name}", on_click=st.session_state.__setitem__, args=(f"{P}_try", text),
+                   help=f"Fill the box with a {name.lower()} example review.", width="stretch")  # fmt: skip
+    text = st.text_area("Review", key=f"{P}_try", placeholder="e.g. not as funny as it thinks it is",
+                        help="Any English text; only words from the training vocabulary count.")  # fmt: skip
+    st.button("Read it", key=f"{P}__read", type="primary", help="Score the review word by word.")
+    if not text.strip():
+        st.info("Type a review or click an example, then press Read it.")
+        return
+    from core.sentiment import analyse
+
+    a = analyse(trained_model(run_dir), text)
+    if a["message"]:
+        st.info(a["message"])
+        return
+    mood = "🙂 Looks positive" if a["positive"] >= 0.5 else "🙁 Looks negative"
+    st.markdown(f"### {mood} ({a['positive']:.0%} positive)")
+    if a["truncated"]:
+        st.caption(f"Only the first {len(a['words'])} words were read (the model's limit).")
+    figs = [
+        charts.word_score_chart(a["words"], a["running"]),
+        charts.word_influence_chart(a["words"], a["influence"], a["known"]),
+    ]
+    if a["attention"]:
+        figs.append(charts.attention_chart(a["words"], a["attention"]))
+    for i, (fig, summary) in enumerate(figs):
+        st.plotly_chart(fig, width="stretch", key=f"{P}__word_chart_{i}")
+        st.caption(summary)
+
+
+def show_result(snap: dict) -> None:
+    final, disp = snap["result"]["final"], snap["result"]["display"]
+    st.subheader(f"Results on the test split ({disp['sizes']['test']} reviews, never trained on)")
+    st.markdown(f"**{disp['verdict']}**")
+    table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
+    st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
+    st.caption(f"F1 is for the label {disp['label_names'][1]!r}. The RNN kept its weights from epoch"
+               f" {disp['kept_epoch']} (best validation {disp['kept_by']}); the baseline's regularisation"
+               f" (C = {disp['baseline_c']:g}) was chosen on the validation split.")  # fmt: skip
+    fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
+    st.plotly_chart(fig, width="stretch", key=f"{P}__confusion")
+    st.caption(summary)
+    try_it(str(manager().store.run_dir(snap["id"])))
+
+
+def live_accuracy(snap: dict) -> None:
+    fig, summary = charts.accuracy_chart(snap["epochs"])
+    st.plotly_chart(fig, width="stretch", key=f"{P}__acc_chart")
+    st.caption(summary)
+
+
+try:
+    with shared_settings(P):
+        with st.container(border=True):
+            data = data_controls()
+        quick = st.radio("Settings", ["full", "quick"], horizontal=True, key=f"{P}_preset",
+                         format_func={"full": "Full (about a minute)", "quick": "⚡ Quick preset (about 20 s)"}.get,
+                         help="Quick trains a tiny model in seconds for a demo; Full is the tuned default.") == "quick"  # fmt: skip
+        d, kp = (
+            (SENTIMENT_QUICK, f"{P}q") if quick else (SentimentConfig(), P)
+        )  # each preset keeps its own widget values
+        with st.form(f"{P}__form"):
+            c1, c2 = st.columns(2)
+            with c1:
+                words = text_controls(d, kp)
+                arch = architecture_controls(kp, d.arch)
+            with c2:
+                train = training_controls(kp, d.train)
+            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+    config = SentimentConfig(**data, **words, arch=arch, train=train)
+    info = preview(json.dumps(to_dict(config))) if config.data != "imdb" else None
+except (DataError, ValueError) as exc:
+    st.error(f"{exc}")
+    st.stop()
+
+if info:
+    for note in info["notes"]:
+        st.warning(note)
+    s, (neg, pos) = info["sizes"], info["labels"]
+    st.markdown(f"**{sum(s.values())} reviews**, split at random but keeping the label balance: {s['train']}"
+                f" train, {s['validation']} validate and {s['test']} test both the RNN and the baseline."
+                f" Labels: {neg!r} is read as negative (0), {pos!r} as positive (1).")  # fmt: skip
+
+if clicked:
+    submit(P, "sentiment", config)
+live_panel(P, show_result, y_title="binary cross-entropy", draw_live=live_accuracy)
