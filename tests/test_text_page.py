@@ -36,6 +36,30 @@ def test_short_or_empty_text_gets_a_clear_message(fresh_app):
     assert at.error and "only 13 characters" in at.error[0].value
 
 
+def test_bad_uploads_get_clear_messages(fresh_app):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="tx_source").set_value("upload").run()
+    cases = [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50, "binary data"),
+        (b"0123456789", "only 10 characters"),
+    ]
+    for payload, message in cases:
+        at.file_uploader(key="tx_upload").set_value(("t.txt", payload, "text/plain")).run()
+        assert not at.exception
+        assert at.error and message in at.error[0].value
+
+
+def test_latin1_upload_is_read_and_says_so(fresh_app):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="tx_source").set_value("upload").run()
+    text = small_text().replace("e", "\xe9")  # é, which Latin-1 writes as one byte that is not UTF-8
+    at.file_uploader(key="tx_upload").set_value(("t.txt", text.encode("latin-1"), "text/plain")).run()
+    assert not at.exception and not at.error
+    assert any("Read as Latin-1" in c.value for c in at.caption)
+    assert any("12,000 characters" in m.value for m in at.markdown)
+
+
 def test_quick_preset_trains_shows_samples_live_and_generates(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.radio(key="tx_source").set_value("paste").run()
