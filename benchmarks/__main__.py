@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-ALL = ["forecast_page"]
+ALL = ["forecast_page", "music"]
 
 
 def main(argv: list[str]) -> int:

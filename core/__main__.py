@@ -11,8 +11,9 @@ import json
 import math
 import sys
 import threading
+from pathlib import Path
 
-from core.config import ArchitectureConfig, ConfigError, ForecastConfig, TrainingConfig, to_dict
+from core.config import ArchitectureConfig, ConfigError, ForecastConfig, MusicConfig, TrainingConfig, to_dict
 
 
 class UsageError(Exception):
@@ -89,6 +90,23 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--season", type=int, default=0, help="seasonal period in steps (0: detect)")
     f.add_argument("--missing", choices=["interpolate", "drop"], default="interpolate")
     _shared(f, epochs=20)
+
+    m = sub.add_parser("music", help="learn melodies and compose new ones")
+    m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
+    m.add_argument("--track", type=int, default=0, help="MIDI voice to learn, from 1 (0: the top voice)")
+    m.add_argument("--seq-len", type=int, default=MusicConfig.seq_len, help="notes per training window")
+    m.add_argument("--embed-dim", type=int, default=MusicConfig.embed_dim)
+    m.add_argument("--generate", type=int, default=MusicConfig.generate, help="notes to compose")
+    m.add_argument("--temperature", type=float, default=MusicConfig.temperature)
+    m.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest notes (0: all)")
+    m.add_argument("--sample-seed", type=int, default=0)
+    m.add_argument("--primer-bars", type=int, default=MusicConfig.primer_bars,
+                   help="bars of a held-out piece that start the melody (0: none)")  # fmt: skip
+    m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
+    _shared(m, epochs=MusicConfig().train.epochs)
+    d = MusicConfig()
+    m.set_defaults(cell=d.arch.cell, units=d.arch.units, batch_size=d.train.batch_size,
+                   learning_rate=d.train.learning_rate, val_fraction=d.train.val_fraction)  # fmt: skip
     return p
 
 
@@ -109,12 +127,33 @@ def forecast_config(a) -> ForecastConfig:
     )
 
 
+def music_config(a) -> MusicConfig:
+    return MusicConfig(
+        data=a.data,
+        track=a.track - 1,
+        seq_len=a.seq_len,
+        embed_dim=a.embed_dim,
+        generate=a.generate,
+        temperature=a.temperature,
+        top_k=a.top_k,
+        sample_seed=a.sample_seed,
+        primer_bars=a.primer_bars,
+        arch=_arch(a),
+        train=_train(a),
+    )
+
+
 def _print_event(kind: str, payload: dict) -> None:
     if kind == "epoch":
         parts = [f"{k}={v:.4g}" for k, v in payload.items() if k in ("loss", "val_loss", "mae", "val_mae")]
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
+
+
+def _print_parse(done: int, total: int) -> None:
+    if done % 25 == 0 or done == total:
+        print(f"reading the corpus: {done} of {total} files", file=sys.stderr, flush=True)
 
 
 def _clean(obj):
@@ -135,12 +174,18 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         a = parser().parse_args(argv)
-        config = {"forecast": forecast_config}[a.task](a)
+        config = {"forecast": forecast_config, "music": music_config}[a.task](a)
         task = a.task
         if task == "forecast":
             from core.forecasting import prepare
 
             prepare(config)  # check the data before TensorFlow loads
+        elif task == "music":
+            from core.music import prepare as prepare_music
+
+            prepare_music(config, _print_parse)  # parse (once) and check the data before TensorFlow loads
+            if a.out and not a.out.lower().endswith((".mid", ".midi")):
+                raise UsageError("--out must name a .mid file")
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=a.data)
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
@@ -148,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     final = dict(result["final"], run_id=run_id)
+    if task == "music" and a.out:
+        import shutil
+
+        shutil.copyfile(final["midi"], a.out)
+        final["midi"] = str(Path(a.out).resolve())
     print(json.dumps(_clean(final)))
     return 0
 

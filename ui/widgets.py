@@ -14,7 +14,10 @@ from core.config import ArchitectureConfig, TrainingConfig
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}
 
 
-def architecture_controls(prefix: str, defaults: ArchitectureConfig | None = None) -> ArchitectureConfig:
+def architecture_controls(
+    prefix: str, defaults: ArchitectureConfig | None = None, causal: str = ""
+) -> ArchitectureConfig:
+    """`causal`: why this task cannot read ahead; when given, Bidirectional is off, greyed, and says why."""
     d = defaults or ArchitectureConfig()
     st.markdown("**Network**")
     c1, c2 = st.columns(2)
@@ -53,9 +56,11 @@ def architecture_controls(prefix: str, defaults: ArchitectureConfig | None = Non
     )
     bidirectional = st.toggle(
         "Bidirectional",
-        d.bidirectional,
+        d.bidirectional and not causal,
         key=f"{prefix}_bi",
-        help="Also read each sequence backwards and combine both readings. Useful when the whole"
+        disabled=bool(causal),
+        help=causal
+        or "Also read each sequence backwards and combine both readings. Useful when the whole"
         " sequence is known up front (a review); it doubles the work.",
     )
     with st.expander("More network settings"):
