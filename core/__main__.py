@@ -18,6 +18,7 @@ from core.config import (
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
+    MusicConfig,
     SentimentConfig,
     TextConfig,
     TrainingConfig,
@@ -179,6 +180,22 @@ def parser() -> argparse.ArgumentParser:
 
     _text_parser(sub)
 
+    dm = MusicConfig()
+    m = sub.add_parser("music", help="learn melodies and compose new ones")
+    m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
+    m.add_argument("--track", type=int, default=dm.track,
+                   help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)")  # fmt: skip
+    m.add_argument("--seq-len", type=int, default=dm.seq_len, help="notes per training window")
+    m.add_argument("--embed-dim", type=int, default=dm.embed_dim)
+    m.add_argument("--generate", type=int, default=dm.generate, help="notes to compose")
+    m.add_argument("--temperature", type=float, default=dm.temperature)
+    m.add_argument("--top-k", type=int, default=dm.top_k, help="sample among the k likeliest notes (0: all)")
+    m.add_argument("--sample-seed", type=int, default=dm.sample_seed)
+    m.add_argument("--primer-bars", type=int, default=dm.primer_bars,
+                   help="bars of a held-out piece that start the melody (0: none)")  # fmt: skip
+    m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
+    _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -208,6 +225,11 @@ def _print_event(kind: str, payload: dict) -> None:
         print(payload["message"], file=sys.stderr, flush=True)
     elif kind == "sample":  # text: the newest live sample, on one line
         print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
+
+
+def _print_parse(done: int, total: int) -> None:
+    if done % 25 == 0 or done == total:
+        print(f"reading the corpus: {done} of {total} files", file=sys.stderr, flush=True)
 
 
 def _text_sample(a, run_dir) -> dict:
@@ -299,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
 
             check_generation(a.generate, a.temperature, a.top_k)
             prepare(config)
+        elif task == "music":
+            from core.music import prepare as prepare_music
+
+            prepare_music(config, _print_parse)  # parse (once) and check the data before TensorFlow loads
+            if a.out and not a.out.lower().endswith((".mid", ".midi")):
+                raise UsageError("--out must name a .mid file")
         elif task == "sentiment" and config.data != "imdb":  # IMDB needs Keras to load
             from core.reviews import prepare
 
@@ -312,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError, DataError, OSError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if task == "music" and a.out:
+        import shutil
+
+        shutil.copyfile(final["midi"], a.out)
+        final["midi"] = str(Path(a.out).resolve())
     if task == "sentiment":
         prediction = _prediction(store, run_id, a.predict) if a.predict is not None else None
         final = {k: final[k] for k in ("task", "test", "baseline")} | {

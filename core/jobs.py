@@ -39,6 +39,7 @@ RUNNERS = {
     "forecast": "core.forecasting:train",
     "text": "core.textgen:train",
     "sentiment": "core.sentiment:train",
+    "music": "core.music:train",
 }
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)

@@ -38,6 +38,12 @@ from core import textgen
 generation = textgen.generate_saved(RUN_DIR, "ROMEO:", 400, temperature=0.8, seed=0)
 print(generation.text)
 """,
+    "music": """
+from core import music
+
+melody = music.compose(RUN_DIR, primer=[], n=64, temperature=1.0, top_k=0, seed=0)
+print(len(melody["events"]), "events; measures:", melody["measures"])
+""",
     "sentiment": """
 from core import sentiment
 

@@ -23,6 +23,7 @@ POLL_SECONDS = 1.0
 TASK_PAGES = {
     "forecast": ("pages/1_Forecasting.py", "fc"),
     "text": ("pages/2_Shakespeare.py", "tx"),
+    "music": ("pages/3_Music.py", "mu"),
     "sentiment": ("pages/4_Sentiment.py", "se"),
 }
 
