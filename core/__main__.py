@@ -223,7 +223,7 @@ def _print_event(kind: str, payload: dict) -> None:
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
-    elif kind == "sample":  # text: the newest live sample, on one line
+    elif kind == "sample" and payload.get("samples"):  # text: the newest live sample, on one line
         print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
 
 
