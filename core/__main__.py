@@ -113,6 +113,15 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--synthetic-noise", type=float, default=2.0)
     _shared(f, epochs=20)
 
+    m = sub.add_parser("memory", help="long-memory toy task: gradients before and after a short training")
+    m.add_argument("--length", type=int, default=50, help="steps per sequence (the memory distance)")
+    m.add_argument(
+        "--recurrent-scale", type=float, default=1.0, help="multiplies the initial recurrent weights"
+    )
+    m.add_argument("--samples", type=int, default=4000, help="training sequences")
+    _shared(m, epochs=5, batch_size=64)
+    m.set_defaults(learning_rate=3e-3)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -201,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
             prepare(config)  # check the data before TensorFlow loads
         store = RunStore()
-        run_id = store.create(task, to_dict(config), data_name=a.data)
+        run_id = store.create(task, to_dict(config), data_name=getattr(a, "data", ""))
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
     except (UsageError, ConfigError, DataError, OSError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -33,7 +33,7 @@ from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
 # task name -> "module:function"; resolved lazily so no task module loads early.
-RUNNERS = {"forecast": "core.forecasting:train"}
+RUNNERS = {"forecast": "core.forecasting:train", "memory": "core.memory:train"}
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)
 MAX_BATCH_POINTS = 500

@@ -32,6 +32,17 @@ window = scaler.transform(series.values[-cfg.lookback :])[None]  # (1, lookback,
 forecast = scaler.inverse_target(model.predict(window, verbose=0))[0]
 print(f"next {cfg.horizon} value(s) of {series.columns[0]}:", forecast.round(3).tolist())
 """,
+    "memory": """
+import json
+
+from core import memory
+from core.tf import keras_module
+
+cfg = json.loads(open(f"{RUN_DIR}/config.json").read())
+model = keras_module().saving.load_model(f"{RUN_DIR}/model.keras", safe_mode=True)
+x, y, _ = memory.long_test(cfg["length"], 1000, cfg["train"]["seed"])  # the run's long-memory test
+print("accuracy on the long-memory test:", memory.accuracy(model, x, y))
+""",
 }
 
 

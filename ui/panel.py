@@ -20,7 +20,7 @@ from core.runs import ACTIVE, RunStore
 
 POLL_SECONDS = 1.0
 # task -> (page file, widget-key prefix); the Runs page opens runs through this.
-TASK_PAGES = {"forecast": ("pages/1_Forecasting.py", "fc")}
+TASK_PAGES = {"forecast": ("pages/1_Forecasting.py", "fc"), "memory": ("pages/5_Inside_the_RNN.py", "in")}
 
 
 @st.cache_resource(show_spinner=False)
