@@ -18,6 +18,7 @@ from core.config import (
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
+    MemoryConfig,
     MusicConfig,
     SentimentConfig,
     TextConfig,
@@ -196,6 +197,14 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
     _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
 
+    dl = MemoryConfig()
+    mem = sub.add_parser("memory", help="long-memory toy task: gradients before and after a short training")
+    mem.add_argument("--length", type=int, default=dl.length, help="steps per sequence (the memory distance)")
+    mem.add_argument("--recurrent-scale", type=float, default=dl.recurrent_scale,
+                     help="multiplies the initial recurrent weights")  # fmt: skip
+    mem.add_argument("--samples", type=int, default=dl.samples, help="training sequences")
+    _shared(mem, epochs=dl.train.epochs, arch=dl.arch, train=dl.train)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -332,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
             prepare(config)
         store = RunStore()
-        run_id = store.create(task, to_dict(config), data_name=a.data)
+        run_id = store.create(task, to_dict(config), data_name=getattr(a, "data", ""))
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
         final = dict(result["final"], run_id=run_id)
         if task == "text":
