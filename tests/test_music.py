@@ -68,7 +68,11 @@ def test_folk_songs_parse_from_abc_with_progress():
     corpus = mc.load_builtin("folk")
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)] and len(corpus.pieces) == 4
     first = corpus.pieces[0]
-    assert first["name"] == "Wenn Die Nacht Mit Stiller Ruh" and first["key"] == "F major" and first["shift"] == -5
+    assert (
+        first["name"] == "Wenn Die Nacht Mit Stiller Ruh"
+        and first["key"] == "F major"
+        and first["shift"] == -5
+    )
     assert first["events"][:3] == [[60, 1.0], [64, 1.0], [67, 1.5]]  # F A C, moved down to C E G
 
 
