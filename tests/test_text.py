@@ -182,6 +182,17 @@ def test_vocabulary_comes_from_the_training_split_only(tmp_path):
     assert corpus.vocab.decode(corpus.vocab.encode("Rüb")) == f"R{tg.UNKNOWN}b"
 
 
+def test_baseline_is_cached_per_text_and_split(tmp_path, data_dir):
+    (tmp_path / "t.txt").write_text(small_text())
+    corpus = tg.prepare(TextConfig(data=str(tmp_path / "t.txt")))
+    first = tg.baseline_for(corpus)
+    cached = list((data_dir / "cache").glob("ngram-*.json"))
+    assert len(cached) == 1 and tg.baseline_for(corpus) == first
+    other = tg.prepare(TextConfig(data=str(tmp_path / "t.txt"), train=TrainingConfig(val_fraction=0.2)))
+    assert tg.baseline_for(other)["val_loss"] != first["val_loss"]
+    assert len(list((data_dir / "cache").glob("ngram-*.json"))) == 2
+
+
 def test_bidirectional_is_refused_for_text():
     with pytest.raises(ConfigError, match="bidirectional"):
         TextConfig(arch=ArchitectureConfig(bidirectional=True))
