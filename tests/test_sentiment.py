@@ -175,7 +175,7 @@ def test_imdb_offline_says_so_in_one_sentence(monkeypatch):
 
 
 # --- the model -------------------------------------------------------------
-TINY = dict(vocab=3000, max_len=20, embed_dim=16, test_fraction=0.15)
+TINY = dict(vocab=3000, max_len=20, embed_dim=16, word_dropout=0.0)
 
 
 @pytest.fixture(scope="module")
