@@ -18,8 +18,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` from another folder
     sys.path.insert(0, str(ROOT))
 
 from core.datasets import data_dir  # noqa: E402
-from core.runs import RunStore  # noqa: E402
-from ui.panel import manager  # noqa: E402
+from ui.panel import manager, run_store  # noqa: E402
 
 st.set_page_config(page_title="RNN Studio", page_icon="🔁", layout="wide")
 
@@ -68,12 +67,12 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+store = run_store()
+if store.warning:
+    st.warning(store.warning)
 with st.expander("System status", expanded=False):
     gpu = any(Path("/dev").glob("nvidia[0-9]*"))
-    try:
-        runs = RunStore().count()
-    except Exception as exc:  # a broken store must not take the landing page down
-        runs = f"unavailable ({exc.__class__.__name__})"
+    runs = store.count()
     st.markdown(
         f"""
 - TensorFlow: **{_version("tensorflow")}** (Keras {_version("keras")}), loaded only when you train

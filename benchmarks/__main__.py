@@ -6,7 +6,17 @@ import importlib
 import json
 import sys
 
-ALL = ["forecast_page", "sentiment_mr"]
+ALL = [
+    "startup",
+    "forecast_page",
+    "memory",
+    "classroom",
+    "throughput",
+    "text_generation",
+    "text_quality",
+    "sentiment_mr",
+    "music",
+]
 
 
 def main(argv: list[str]) -> int:

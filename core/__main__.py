@@ -7,16 +7,20 @@ final metrics. Exit status 0 on success, 2 with a one-line message on bad input.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
 import threading
+from pathlib import Path
 
 from core.config import (
+    TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
-    ForecastConfig,
+    MusicConfig,
     SentimentConfig,
+    TextConfig,
     TrainingConfig,
     to_dict,
 )
@@ -37,17 +41,19 @@ def _shared(
     arch: ArchitectureConfig | None = None,
     train: TrainingConfig | None = None,
 ) -> None:
-    """The model and training options; `arch` and `train` give a task's own defaults."""
+    """The model and training options (dest = config field name); `arch` and `train` give a
+    task's own defaults."""
     d, t = arch or ArchitectureConfig(), train or TrainingConfig(epochs=epochs)
+    flag = argparse.BooleanOptionalAction
     g = p.add_argument_group("model and training")
     g.add_argument("--cell", choices=["simple", "lstm", "gru"], default=d.cell)
     g.add_argument("--units", type=int, default=d.units)
     g.add_argument("--layers", type=int, default=d.layers)
-    g.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=d.bidirectional)
+    g.add_argument("--bidirectional", action=flag, default=d.bidirectional)
     g.add_argument("--dropout", type=float, default=d.dropout)
     g.add_argument("--recurrent-dropout", type=float, default=d.recurrent_dropout)
     g.add_argument("--l2", type=float, default=d.l2)
-    g.add_argument("--layer-norm", action=argparse.BooleanOptionalAction, default=d.layer_norm)
+    g.add_argument("--layer-norm", action=flag, default=d.layer_norm)
     g.add_argument("--epochs", type=int, default=epochs)
     g.add_argument(
         "--budget-s", type=float, default=t.budget_s, help="stop after this many seconds (0: no limit)"
@@ -58,36 +64,83 @@ def _shared(
     g.add_argument("--optimizer", choices=["adam", "rmsprop", "sgd"], default=t.optimizer)
     g.add_argument("--clip-norm", type=float, default=t.clip_norm)
     g.add_argument("--patience", type=int, default=t.patience)
-    g.add_argument("--reduce-on-plateau", action=argparse.BooleanOptionalAction, default=t.reduce_on_plateau)
+    g.add_argument("--reduce-on-plateau", action=flag, default=t.reduce_on_plateau)
     g.add_argument("--val-fraction", type=float, default=t.val_fraction)
 
 
-def _arch(a) -> ArchitectureConfig:
-    return ArchitectureConfig(
-        cell=a.cell,
-        units=a.units,
-        layers=a.layers,
-        bidirectional=a.bidirectional,
-        dropout=a.dropout,
-        recurrent_dropout=a.recurrent_dropout,
-        l2=a.l2,
-        layer_norm=a.layer_norm,
-    )
+def config_from_args(cls: type, a: argparse.Namespace):
+    """Build a task config from parsed options whose dest matches the config's field names."""
+    values = vars(a)
+
+    def build(kind: type):
+        kwargs = {}
+        for f in dataclasses.fields(kind):
+            if f.name == "arch":
+                kwargs["arch"] = build(ArchitectureConfig)
+            elif f.name == "train":
+                kwargs["train"] = build(TrainingConfig)
+            elif f.name in values:
+                value = values[f.name]
+                kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+        return kind(**kwargs)
+
+    return build(cls)
 
 
-def _train(a) -> TrainingConfig:
-    return TrainingConfig(
-        epochs=a.epochs,
-        batch_size=a.batch_size,
-        learning_rate=a.learning_rate,
-        optimizer=a.optimizer,
-        clip_norm=a.clip_norm,
-        patience=a.patience,
-        reduce_on_plateau=a.reduce_on_plateau,
-        val_fraction=a.val_fraction,
-        seed=a.seed,
-        budget_s=a.budget_s,
-    )
+def recipe(task: str, config: dict) -> list[str]:
+    """The command line that trains this config again: every option spelled out."""
+    flat = {k: v for k, v in config.items() if k not in ("arch", "train")}
+    flat.update(config.get("arch", {}))
+    flat.update(config.get("train", {}))
+    sub = _subparsers(parser())[task]
+    args = ["python", "-m", "core", task]
+    for action in sub._actions:
+        if action.dest not in flat or not action.option_strings:
+            continue
+        value, name = flat[action.dest], action.option_strings[0]
+        if isinstance(action, argparse.BooleanOptionalAction):
+            args.append(name if value else "--no-" + name[2:])
+        elif isinstance(action, argparse._StoreTrueAction):
+            if value:
+                args.append(name)
+        elif isinstance(value, list | tuple):
+            if value:
+                args += [name, *map(str, value)]
+        else:
+            args += [name, str(value)]
+    return args
+
+
+def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def _text_parser(sub) -> None:
+    d = TextConfig()
+    t = sub.add_parser("text", help="learn a text character by character, then write more of it")
+    t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
+    t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
+    t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
+    t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=d.lr_decay,
+                   help="learning rate falls linearly to 10%% over the run (budget or epochs)")  # fmt: skip
+    t.add_argument("--sample-temperature", type=float, default=d.sample_temperature,
+                   help="temperature of the live samples written while training")  # fmt: skip
+    t.add_argument("--sample-every-s", type=float, default=d.sample_every_s,
+                   help="seconds between live samples")  # fmt: skip
+    g = t.add_argument_group("generation after training (the JSON's sample)")
+    g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
+    g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest characters (0: all)")
+    g.add_argument("--prompt", default="", help="text the model reads before it writes")
+    g.add_argument("--sample-seed", type=int, default=0, help="the same seed writes the same text")
+    g.add_argument("--greedy", action="store_true", help="always take the likeliest character")
+    _shared(t, epochs=d.train.epochs, arch=d.arch, train=d.train)
+    for action in t._actions:
+        if action.dest == "bidirectional":
+            action.help = (
+                "not for text (an error): the model writes one character at a time,"
+                " so it cannot read the characters after the one it writes"
+            )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,7 +157,11 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--test-fraction", type=float, default=0.15)
     f.add_argument("--season", type=int, default=0, help="seasonal period in steps (0: detect)")
     f.add_argument("--missing", choices=["interpolate", "drop"], default="interpolate")
+    f.add_argument("--synthetic-length", type=int, default=1461, help="days of synthetic data")
+    f.add_argument("--synthetic-amplitude", type=float, default=10.0)
+    f.add_argument("--synthetic-noise", type=float, default=2.0)
     _shared(f, epochs=20)
+
     d = SentimentConfig()
     s = sub.add_parser("sentiment", help="read the sentiment of movie reviews")
     s.add_argument("--data", default="mr", help="mr, imdb (downloads about 17 MB once) or FILE.csv")
@@ -123,52 +180,41 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--split-seed", type=int, default=d.split_seed)
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")
     _shared(s, epochs=d.train.epochs, arch=d.arch, train=d.train)
+
+    _text_parser(sub)
+
+    dm = MusicConfig()
+    m = sub.add_parser("music", help="learn melodies and compose new ones")
+    m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
+    m.add_argument("--track", type=int, default=dm.track,
+                   help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)")  # fmt: skip
+    m.add_argument("--seq-len", type=int, default=dm.seq_len, help="notes per training window")
+    m.add_argument("--embed-dim", type=int, default=dm.embed_dim)
+    m.add_argument("--generate", type=int, default=dm.generate, help="notes to compose")
+    m.add_argument("--temperature", type=float, default=dm.temperature)
+    m.add_argument("--top-k", type=int, default=dm.top_k, help="sample among the k likeliest notes (0: all)")
+    m.add_argument("--sample-seed", type=int, default=dm.sample_seed)
+    m.add_argument("--primer-bars", type=int, default=dm.primer_bars,
+                   help="bars of a held-out piece that start the melody (0: none)")  # fmt: skip
+    m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
+    _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
+
+    r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
+    rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    ls = rs.add_parser("list")
+    ls.add_argument("--task", dest="only_task", default=None)
+    ls.add_argument("--json", action="store_true")
+    show = rs.add_parser("show")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    ex = rs.add_parser("export")
+    ex.add_argument("id")
+    ex.add_argument("--out", required=True)
+    im = rs.add_parser("import")
+    im.add_argument("file")
+    de = rs.add_parser("delete")
+    de.add_argument("id")
     return p
-
-
-def forecast_config(a) -> ForecastConfig:
-    return ForecastConfig(
-        data=a.data,
-        column=a.column,
-        date_column=a.date_column,
-        features=tuple(a.features),
-        lookback=a.lookback,
-        horizon=a.horizon,
-        scaler=a.scaler,
-        test_fraction=a.test_fraction,
-        season=a.season,
-        missing=a.missing,
-        arch=_arch(a),
-        train=_train(a),
-    )
-
-
-def sentiment_config(a) -> SentimentConfig:
-    return SentimentConfig(
-        data=a.data,
-        text_column=a.text_column,
-        label_column=a.label_column,
-        vocab=a.vocab,
-        max_len=a.max_len,
-        embed_dim=a.embed_dim,
-        word_dropout=a.word_dropout,
-        attention=a.attention,
-        test_fraction=a.test_fraction,
-        split_seed=a.split_seed,
-        arch=_arch(a),
-        train=_train(a),
-    )
-
-
-def _prediction(store, run_id: str, text: str) -> dict:
-    """--predict: the saved model, reloaded from the run's folder, reads the text word by word."""
-    from core import sentiment
-
-    model, _ = sentiment.load(store.run_dir(run_id))
-    analysis = sentiment.analyse(model, text)
-    if analysis["message"]:
-        print(f"note: {analysis['message']}", file=sys.stderr)
-    return {"text": text, "positive": analysis.get("positive"), "per_word": sentiment.per_word(analysis)}
 
 
 _SHOWN = ("loss", "val_loss", "mae", "val_mae", "accuracy", "val_accuracy")
@@ -180,6 +226,25 @@ def _print_event(kind: str, payload: dict) -> None:
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
+    elif kind == "sample":  # text: the newest live sample, on one line
+        print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
+
+
+def _print_parse(done: int, total: int) -> None:
+    if done % 25 == 0 or done == total:
+        print(f"reading the corpus: {done} of {total} files", file=sys.stderr, flush=True)
+
+
+def _text_sample(a, run_dir) -> dict:
+    """Write --generate characters with the saved model, as the page would."""
+    from core import textgen
+
+    gen = textgen.generate_saved(
+        run_dir, a.prompt, a.generate, a.temperature, a.top_k, a.sample_seed, a.greedy
+    )
+    for note in gen.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    return {"sample": gen.text, "generate_chars_per_s": round(gen.chars_per_s)}
 
 
 def _clean(obj):
@@ -193,6 +258,52 @@ def _clean(obj):
     return obj
 
 
+def _prediction(store, run_id: str, text: str) -> dict:
+    """--predict: the saved model, reloaded from the run's folder, reads the text word by word."""
+    from core import sentiment
+
+    model, _ = sentiment.load(store.run_dir(run_id))
+    analysis = sentiment.analyse(model, text)
+    if analysis["message"]:
+        print(f"note: {analysis['message']}", file=sys.stderr)
+    return {"text": text, "positive": analysis.get("positive"), "per_word": sentiment.per_word(analysis)}
+
+
+def runs_command(a: argparse.Namespace) -> int:
+    from core import recipes
+    from core.datasets import DataError
+    from core.runs import RunStore
+
+    store = RunStore()
+    if a.action == "list":
+        rows = store.list(task=a.only_task)
+        if a.json:
+            print(json.dumps(_clean([recipes.summary(r) for r in rows])))
+        else:
+            for r in rows:
+                s = recipes.summary(r)
+                print(
+                    f"{s['id']}  {s['task']:9} {s['status']:11} {s['data']:20.20} {s['model']:24} {s['best']}"
+                )
+        return 0
+    row = store.get(a.id) if a.action != "import" else None
+    if a.action != "import" and row is None:
+        raise DataError(f"No run with id {a.id!r}: `python -m core runs list` shows them.")
+    if a.action == "show":
+        card = recipes.card(store, row)
+        print(json.dumps(_clean(card)) if a.json else json.dumps(_clean(card), indent=2))
+    elif a.action == "export":
+        Path(a.out).write_bytes(recipes.export_zip(store, a.id))
+        print(json.dumps({"exported": a.id, "file": a.out}))
+    elif a.action == "import":
+        new_id = recipes.import_zip(store, Path(a.file).read_bytes())
+        print(json.dumps({"imported": new_id}))
+    elif a.action == "delete":
+        store.delete(a.id)
+        print(json.dumps({"deleted": a.id}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.datasets import DataError
     from core.jobs import USER_ERRORS, execute
@@ -200,12 +311,25 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         a = parser().parse_args(argv)
-        config = {"forecast": forecast_config, "sentiment": sentiment_config}[a.task](a)
+        if a.task == "runs":
+            return runs_command(a)
         task = a.task
+        config = config_from_args(TASK_CONFIGS[task], a)
         if task == "forecast":
             from core.forecasting import prepare
 
             prepare(config)  # check the data before TensorFlow loads
+        elif task == "text":
+            from core.textgen import check_generation, prepare
+
+            check_generation(a.generate, a.temperature, a.top_k)
+            prepare(config)
+        elif task == "music":
+            from core.music import prepare as prepare_music
+
+            prepare_music(config, _print_parse)  # parse (once) and check the data before TensorFlow loads
+            if a.out and not a.out.lower().endswith((".mid", ".midi")):
+                raise UsageError("--out must name a .mid file")
         elif task == "sentiment" and config.data != "imdb":  # IMDB needs Keras to load
             from core.reviews import prepare
 
@@ -213,10 +337,17 @@ def main(argv: list[str] | None = None) -> int:
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=a.data)
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
-    except (UsageError, ConfigError, DataError, *USER_ERRORS) as exc:
+        final = dict(result["final"], run_id=run_id)
+        if task == "text":
+            final.update(_text_sample(a, store.run_dir(run_id)))
+    except (UsageError, ConfigError, DataError, OSError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    final = dict(result["final"], run_id=run_id)
+    if task == "music" and a.out:
+        import shutil
+
+        shutil.copyfile(final["midi"], a.out)
+        final["midi"] = str(Path(a.out).resolve())
     if task == "sentiment":
         prediction = _prediction(store, run_id, a.predict) if a.predict is not None else None
         final = {k: final[k] for k in ("task", "test", "baseline")} | {

@@ -11,6 +11,8 @@ import math
 
 import plotly.graph_objects as go
 
+from core.midi import note_name
+
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = {
     "black": "#000000",
@@ -53,8 +55,17 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
     return fig
 
 
-def loss_chart(epochs: list[dict], batches: list[dict], y_title: str = "loss") -> tuple[go.Figure, str]:
-    """Training loss per batch (faint), train and validation loss per epoch."""
+def loss_chart(
+    epochs: list[dict],
+    batches: list[dict],
+    y_title: str = "loss",
+    hover_unit: tuple[str, float] | None = None,
+) -> tuple[go.Figure, str]:
+    """Training loss per batch (faint), train and validation loss per epoch.
+
+    `hover_unit` (name, factor) adds the loss in a second unit to each hover
+    label, e.g. ("bits per character", 1 / ln 2) beside nats per character.
+    """
     fig = go.Figure()
     if batches:
         fig.add_scatter(
@@ -82,6 +93,11 @@ def loss_chart(epochs: list[dict], batches: list[dict], y_title: str = "loss") -
                 line={"color": PALETTE["vermillion"], "dash": "dash"},
             )
     _layout(fig, "Training progress: loss (lower is better)", "epoch", y_title)
+    if hover_unit:
+        name, factor = hover_unit
+        for trace in fig.data:
+            trace.customdata = [None if y is None else y * factor for y in trace.y]
+            trace.hovertemplate = f"epoch %{{x:.2f}}<br>%{{y:.4g}} {y_title}<br>%{{customdata:.4g}} {name}"
     if not epochs and not batches:
         return fig, "No loss values yet: the first point appears after a few seconds of training."
     if not epochs:
@@ -176,6 +192,33 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
         f" {fut_y[-1]:.4g}{' ' + units if units else ''}; the band holds 90% of its validation errors."
     )
     return fig, summary
+
+
+def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
+    """Validation loss per epoch (training loss where there is none) for several runs."""
+    fig = go.Figure()
+    colours = list(PALETTE.values())[1:]
+    ends = {}
+    for i, (label, epochs) in enumerate(curves.items()):
+        key = "val_loss" if any("val_loss" in e for e in epochs) else "loss"
+        ys = [e.get(key) for e in epochs]
+        fig.add_scatter(
+            x=[e["epoch"] for e in epochs],
+            y=ys,
+            mode="lines+markers",
+            name=f"{label} ({key.replace('_', ' ')})",
+            line={"color": colours[i % len(colours)], "dash": "solid" if key == "val_loss" else "dot"},
+        )
+        finite = [y for y in ys if isinstance(y, int | float) and math.isfinite(y)]
+        if finite:
+            ends[label] = min(finite)
+    _layout(
+        fig, "Loss per epoch of the selected runs (lower is better)", "epoch", "loss (each task's own units)"
+    )
+    if not ends:
+        return fig, "The selected runs have no recorded epochs."
+    best = min(ends, key=ends.get)
+    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4g}, by {best}."
 
 
 def accuracy_chart(epochs: list[dict]) -> tuple[go.Figure, str]:
@@ -293,3 +336,159 @@ def attention_chart(words: list[str], weights: list[float]) -> tuple[go.Figure, 
     top = sorted(range(len(words)), key=weights.__getitem__, reverse=True)[:3]
     listed = ", ".join(f"'{words[i]}' ({weights[i]:.0%})" for i in top)
     return fig, f"The attention weights add up to 100%; the most weight goes to {listed}."
+
+
+# --- text generation -------------------------------------------------------
+def text_baseline_chart(rnn_val: float, by_order: dict, best_order: int) -> tuple[go.Figure, str]:
+    """Held-out loss of n-gram models of growing order beside the RNN's: how much context pays."""
+    names = {1: "unigram", 2: "bigram", 3: "trigram"}
+    labels, values, colours = [], [], []
+    for order in sorted(int(o) for o in by_order):
+        labels.append(
+            f"{names.get(order, f'{order}-gram')}" + (" (best n-gram)" if order == best_order else "")
+        )
+        values.append(by_order[order] if order in by_order else by_order[str(order)])
+        colours.append(PALETTE["orange"] if order == best_order else PALETTE["sky"])
+    labels.append("RNN")
+    values.append(rnn_val)
+    colours.append(PALETTE["blue"])
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=colours,
+            text=[f"{v:.3f}" for v in values],
+            textposition="outside",
+            customdata=[v / math.log(2) for v in values],
+            hovertemplate="%{x}: %{y:.3f} nats per character (%{customdata:.2f} bits)<extra></extra>",
+        )
+    )
+    _layout(
+        fig, "Held-out loss: n-gram baselines and the RNN (lower is better)", "model", "nats per character"
+    )
+    fig.update_yaxes(range=[0, max(values) * 1.15])
+    best = by_order.get(best_order, by_order.get(str(best_order)))
+    better = "better than" if rnn_val < best else "worse than"
+    summary = (
+        f"On the held-out text the RNN scores {rnn_val:.3f} nats per character, {better} the best"
+        f" n-gram ({best:.3f}, {best_order} characters); a trigram scores"
+        f" {by_order.get(3, by_order.get('3', float('nan'))):.3f}."
+    )
+    return fig, summary
+
+
+LENS_BINS = [  # (lowest probability, background, label): Okabe-Ito blue to orange
+    (0.5, "#9ECAE9", "very likely (50% or more)"),
+    (0.2, "#D4E8F6", "likely (20-50%)"),
+    (0.05, "#F8D9A8", "unlikely (5-20%)"),
+    (0.0, "#E69F00", "surprising (under 5%)"),
+]
+
+
+def probability_lens_html(
+    text: str, probs: list[float], selected: int | None = None, prompt: str = ""
+) -> tuple[str, str]:
+    """Generated text as HTML, each character shaded by the probability the model gave it.
+
+    The prompt, if any, comes first in grey italics: the model read it, it did not write it.
+    """
+    import html
+
+    spans = [f'<span style="color:#555;font-style:italic">{html.escape(prompt)}</span>'] if prompt else []
+    for i, (ch, p) in enumerate(zip(text, probs, strict=True)):
+        colour = next(bg for lo, bg, _ in LENS_BINS if p >= lo)
+        border = "outline:2px solid #000;" if selected == i else ""
+        shown = "\u21b5\n" if ch == "\n" else html.escape(ch)
+        spans.append(
+            f'<span title="position {i + 1}: {p:.1%}" style="background:{colour};{border}">{shown}</span>'
+        )
+    legend = " ".join(
+        f'<span style="background:{bg};padding:0 6px;margin-right:6px">{label}</span>'
+        for _, bg, label in LENS_BINS
+    )
+    body = (
+        '<div style="font-family:monospace;white-space:pre-wrap;line-height:1.6;color:#000">'
+        + "".join(spans)
+        + f'</div><div style="font-size:0.85em;margin-top:6px;color:#000">{legend}</div>'
+    )
+    n = len(probs)
+    surprising = sum(1 for p in probs if p < 0.05)
+    mean = sum(probs) / n if n else 0.0
+    summary = (
+        f"{n} generated characters; the model gave them {mean:.0%} probability on average, and"
+        f" {surprising} ({surprising / max(n, 1):.0%}) were surprising (under 5%)."
+    )
+    return body, summary
+
+
+def alternatives_chart(position: int, chosen: str, top: list) -> tuple[go.Figure, str]:
+    """The model's five likeliest characters at one position of the generated text."""
+
+    def show(c: str) -> str:
+        return {"\n": "line break", " ": "space"}.get(c, c)
+
+    labels = [f"{show(c)!r}" if len(show(c)) == 1 else show(c) for c, _ in top]
+    values = [p for _, p in top]
+    colours = [PALETTE["orange"] if c == chosen else PALETTE["blue"] for c, _ in top]
+    fig = go.Figure(
+        go.Bar(x=values, y=labels, orientation="h", marker_color=colours, text=[f"{v:.1%}" for v in values],
+               textposition="outside", hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    )  # fmt: skip
+    _layout(fig, f"Position {position}: the model's five likeliest characters", "probability", "character")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, 1.1], tickformat=".0%")
+    fig.update_layout(height=300)
+    in_top = any(c == chosen for c, _ in top)
+    summary = (
+        f"At position {position} the model's first choice was {show(top[0][0])!r} ({top[0][1]:.1%});"
+        f" it wrote {show(chosen)!r}"
+        + (" (orange bar)." if in_top else ", which is not among its five likeliest characters.")
+    )
+    return fig, summary
+
+
+def piano_roll(events, title: str, primer: int = 0, bpm: float | None = None) -> tuple[go.Figure, str]:
+    """A melody's notes as bars: time across (beats), pitch up; the first `primer` events are the primer."""
+    fig = go.Figure()
+    onsets, clock = [], 0.0
+    for _, beats in events:
+        onsets.append(clock)
+        clock += beats
+    parts = [
+        ("primer (given)", 0, primer, PALETTE["black"]),
+        ("composed", primer, len(events), PALETTE["blue"]),
+    ]
+    for name, a, b, colour in parts:
+        idx = [i for i in range(a, b) if events[i][0] >= 0]
+        if not idx:
+            continue
+        fig.add_bar(
+            base=[onsets[i] for i in idx],
+            x=[events[i][1] for i in idx],
+            y=[events[i][0] for i in idx],
+            orientation="h",
+            name=name,
+            marker={"color": colour, "line": {"width": 1, "color": "#FFFFFF"}},
+            width=0.8,
+            customdata=[note_name(events[i][0]) for i in idx],
+            hovertemplate="%{customdata}: beat %{base:.2f}, %{x} beats<extra></extra>",
+        )
+    pitches = [p for p, _ in events if p >= 0]
+    lo, hi = (min(pitches) - 2, max(pitches) + 2) if pitches else (58, 74)
+    ticks = [p for p in range(lo, hi + 1) if p % 12 in (0, 4, 7)]
+    _layout(fig, title, "time (beats, quarter notes)", "pitch")
+    fig.update_layout(barmode="overlay", height=320)
+    fig.update_yaxes(range=[lo - 0.5, hi + 0.5], tickvals=ticks, ticktext=[note_name(p) for p in ticks])
+    if not pitches:
+        return fig, "No notes to show yet."
+    composed = len(events) - primer
+    seconds = f" ({clock * 60 / bpm:.0f} s at {bpm:g} beats per minute)" if bpm else ""
+    summary = (
+        f"{len(events)} notes and rests over {clock:g} beats{seconds}, from {note_name(min(pitches))} to"
+        f" {note_name(max(pitches))}"
+    )
+    if primer:
+        summary += (
+            f": the first {primer} (black) are the primer, the {composed} after it (blue) were composed"
+        )
+    return fig, summary + "."

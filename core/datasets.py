@@ -9,6 +9,7 @@ canonical source with a sha256 check. Anything a user can get wrong raises
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
@@ -135,6 +136,20 @@ REGISTRY: dict[str, Dataset] = {
             "Daily stock prices (USD) of AAPL, GOOG, IBM and MSFT, 2000-2013.",
             "Quandl WIKI prices via the bokeh_sampledata package",
             "public domain",
+        ),
+        Dataset(
+            "bach",
+            "music",
+            "Bach chorales: the soprano line of 413 chorale scores, moved to C major or A minor.",
+            "music21's bundled corpus (corpus/bach), parsed once and cached in the data directory",
+            "public domain music; encodings distributed with music21 (see its corpus licence)",
+        ),
+        Dataset(
+            "folk",
+            "music",
+            "570 German folk songs (Essen Folksong Collection, 'fink' set), moved to C major or A minor.",
+            "music21's bundled corpus (corpus/essenFolksong/fink0.abc), parsed once and cached",
+            "research collection distributed with music21 (see corpus/essenFolksong/license.txt)",
         ),
         Dataset(
             "shakespeare",
@@ -284,7 +299,7 @@ def read_csv_with_encoding(data: bytes) -> tuple[pd.DataFrame, str]:
             continue
     try:
         df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError, ValueError) as exc:
         raise DataError(
             f"This file could not be read as CSV ({exc}). Save it as comma-separated text."
         ) from exc

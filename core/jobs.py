@@ -14,10 +14,12 @@ one busy Python thread), so jobs run in one long-lived child process.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
 import queue
+import statistics
 import subprocess
 import sys
 import threading
@@ -33,7 +35,12 @@ from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
 # task name -> "module:function"; resolved lazily so no task module loads early.
-RUNNERS = {"forecast": "core.forecasting:train", "sentiment": "core.sentiment:train"}
+RUNNERS = {
+    "forecast": "core.forecasting:train",
+    "text": "core.textgen:train",
+    "sentiment": "core.sentiment:train",
+    "music": "core.music:train",
+}
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)
 MAX_BATCH_POINTS = 500
@@ -81,6 +88,13 @@ def execute(
     except USER_ERRORS as exc:
         store.finish(run_id, "failed", error=str(exc))
         raise
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            store.finish(run_id, "failed", error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        message = "The disk is full, so the model could not be saved: free some space and train again."
+        store.finish(run_id, "failed", error=message)
+        raise TrainingError(message) from exc
     except Exception as exc:
         store.finish(run_id, "failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
@@ -220,6 +234,7 @@ class ProcessBackend:
             if msg.get("job_id") != job.id:
                 continue
             if msg["kind"] == "end":
+                self._recycle_if_large()
                 return msg["status"], msg["result"], msg["error"]
             on_event(msg["kind"], msg["payload"])
         code = self._proc.wait()
@@ -230,6 +245,21 @@ class ProcessBackend:
 
     def stop(self, job_id: str) -> None:
         self._send({"op": "stop", "job_id": job_id})
+
+    def _recycle_if_large(self) -> None:
+        """Each Keras build leaves ~12 MB behind even after clear_session (benchmarks/memory.py):
+        past RNN_STUDIO_WORKER_MAX_MB (default 3000) start a fresh training process."""
+        limit = float(os.environ.get("RNN_STUDIO_WORKER_MAX_MB", "3000"))
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return  # not Linux, or already gone
+        rss = next(
+            (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+        if rss > limit:
+            self.close()
+            self._start()
 
     def close(self) -> None:
         self._send({"op": "exit"})
@@ -264,9 +294,16 @@ class LocalExecutor:
 class JobManager:
     """One per process (the app makes it with st.cache_resource)."""
 
-    def __init__(self, store: RunStore | None = None, max_queue: int = 50, isolate: bool = True) -> None:
+    def __init__(
+        self,
+        store: RunStore | None = None,
+        max_queue: int = 50,
+        max_per_session: int = 3,
+        isolate: bool = True,
+    ) -> None:
         self.store = store or RunStore()
         self.max_queue = max_queue
+        self.max_per_session = max_per_session
         self._process = ProcessBackend(self.store) if isolate else None
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []  # submission order, for queue positions
@@ -282,10 +319,16 @@ class JobManager:
         if task not in RUNNERS:
             raise ValueError(f"unknown task {task!r}")
         with self._lock:
-            waiting = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
-            if waiting >= self.max_queue:
+            active = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+            if len(active) >= self.max_queue:
                 raise DataError(
                     f"The training queue is full ({self.max_queue} jobs): try again in a few minutes."
+                )
+            mine = sum(1 for j in active if session and j.session == session)
+            if mine >= self.max_per_session:
+                raise DataError(
+                    f"You already have {mine} trainings queued or running (the limit is"
+                    f" {self.max_per_session}): wait for one to finish, or cancel one."
                 )
         cfg = to_dict(config)
         run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")))
@@ -316,7 +359,26 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None:
                 return None
-            return job.snapshot(self._position(job))
+            snap = job.snapshot(self._position(job))
+            snap["wait_s"] = self._wait_estimate(job) if job.status == "queued" else None
+            return snap
+
+    def _wait_estimate(self, job: Job) -> float:
+        """Seconds until a queued job starts: what the running job has left, plus a typical
+        job's duration (the median of this server's finished jobs; 30 s before any) per job ahead."""
+        durations = [j.finished - j.started for j in self._jobs.values() if j.status == "done" and j.started]
+        typical = statistics.median(durations) if durations else 30.0
+        wait = 0.0
+        for jid in self._order:
+            other = self._jobs[jid]
+            if jid == job.id:
+                break
+            if other.status == "running":
+                snap = other.snapshot(0)
+                wait += snap["eta"] if snap["eta"] is not None else typical
+            elif other.status == "queued":
+                wait += typical
+        return wait
 
     def _position(self, job: Job) -> int:
         """0 while running; n when n jobs will run before this queued one starts."""

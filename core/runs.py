@@ -18,6 +18,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.datasets import data_dir
@@ -69,20 +71,57 @@ class RunStore:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root else data_dir()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.root / "runs.db"
         self.files = self.root / "runs"
         self.files.mkdir(exist_ok=True)
         self._lock = threading.Lock()
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
+        self.warning = ""  # set when runs.db could not be used; the pages show it
+        self.db_path = self._open_database()
         self.mark_interrupted()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open_database(self) -> Path:
+        """runs.db, or, if it is corrupt or locked, a fresh store beside it (never deleting it)."""
+        main = self.root / "runs.db"
+        fallbacks = sorted(self.root.glob("runs-*.db"), reverse=True)
+        problem = ""
+        for path in [main, *fallbacks]:
+            try:
+                con = sqlite3.connect(path, timeout=5, isolation_level=None)
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.executescript(_SCHEMA)
+                    con.execute("BEGIN IMMEDIATE")  # can we write at all, or is it locked?
+                    con.execute("ROLLBACK")
+                finally:
+                    con.close()
+            except sqlite3.DatabaseError as exc:
+                problem = problem or f"{exc}"
+                continue
+            if path != main:
+                self.warning = (
+                    f"The run store runs.db in {self.root} could not be used ({problem}), so runs are"
+                    f" kept in {path.name} beside it. The old file was left untouched for you to inspect."
+                )
+            return path
+        path = self.root / time.strftime("runs-%Y%m%d-%H%M%S.db")
+        con = sqlite3.connect(path, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(_SCHEMA)
+        con.close()
+        self.warning = (
+            f"The run store runs.db in {self.root} could not be used ({problem}), so a fresh store"
+            f" {path.name} was started beside it. The old file was left untouched for you to inspect."
+        )
+        return path
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys=ON")
-        return con
+        try:
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA foreign_keys=ON")
+            yield con
+        finally:
+            con.close()
 
     def _write(self, sql: str, args: tuple = ()) -> None:
         with self._lock, self._connect() as con:
@@ -186,6 +225,11 @@ class RunStore:
         path = self.files / run_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def result(self, run_id: str) -> dict | None:
+        """The saved result (what the task's page draws), if the run wrote one."""
+        path = self.files / run_id / "result.json"
+        return json.loads(path.read_text()) if path.is_file() else None
 
     def delete(self, run_id: str) -> None:
         self._write("DELETE FROM runs WHERE id=?", (run_id,))

@@ -12,6 +12,7 @@ from core.charts import forecast_chart, future_chart, series_chart
 from core.config import ForecastConfig, from_dict, to_dict
 from core.datasets import DataError, read_csv_bytes, save_upload, stock_tickers
 from ui.panel import live_panel, submit
+from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
 
 P = "fc"
@@ -114,15 +115,15 @@ def show_result(snap: dict) -> None:
     fig, summary = forecast_chart(
         disp["test_dates"], disp["actual"], disp["predictions"], step, disp["target"], disp["units"]
     )
-    st.plotly_chart(fig, width="stretch", key=f"{P}_test_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{P}__test_chart")
     st.caption(summary)
     fig, summary = future_chart(disp["history_dates"], disp["history"], disp["future_dates"], disp["future"],
                                 disp["future_low"], disp["future_high"], disp["target"], disp["units"])  # fmt: skip
-    st.plotly_chart(fig, width="stretch", key=f"{P}_future_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{P}__future_chart")
     st.caption(summary)
     csv = pd.DataFrame({"date": disp["future_dates"], "forecast": disp["future"], "low_90": disp["future_low"],
                         "high_90": disp["future_high"]}).to_csv(index=False)  # fmt: skip
-    st.download_button("Download the forecast (CSV)", csv, "forecast.csv", "text/csv", key=f"{P}_dl")
+    st.download_button("Download the forecast (CSV)", csv, "forecast.csv", "text/csv", key=f"{P}__dl")
 
 
 fc_names = {
@@ -133,16 +134,17 @@ fc_names = {
 }
 
 try:
-    with st.container(border=True):
-        data = data_controls()
-        windows = window_controls()
-    with st.form(f"{P}_form"):
-        c1, c2 = st.columns(2)
-        with c1:
-            arch = architecture_controls(P)
-        with c2:
-            train = training_controls(P)
-        clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+    with shared_settings(P):
+        with st.container(border=True):
+            data = data_controls()
+            windows = window_controls()
+        with st.form(f"{P}__form"):
+            c1, c2 = st.columns(2)
+            with c1:
+                arch = architecture_controls(P)
+            with c2:
+                train = training_controls(P)
+            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = ForecastConfig(**data, **windows, arch=arch, train=train)
     prep = prepared(json.dumps(to_dict(config)))
 except (DataError, ValueError) as exc:
@@ -159,7 +161,7 @@ st.markdown(
 )
 fig, summary = series_chart(prep.series.dates or list(range(len(prep.series.values))),
                             prep.series.values[:, 0].tolist(), prep.bounds, prep.series.columns[0], prep.series.units)  # fmt: skip
-st.plotly_chart(fig, width="stretch", key=f"{P}_series")
+st.plotly_chart(fig, width="stretch", key=f"{P}__series")
 st.caption(summary)
 
 if clicked:

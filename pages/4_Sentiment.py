@@ -11,6 +11,7 @@ from core import charts, reviews
 from core.config import SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
 from ui.panel import live_panel, manager, submit
+from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
 
 P = "se"
@@ -88,11 +89,11 @@ def try_it(run_dir: str) -> None:
     st.subheader("Try it: type a review")
     cols = st.columns(len(reviews.EXAMPLES))
     for col, (name, text) in zip(cols, reviews.EXAMPLES.items(), strict=True):
-        col.button(name, key=f"{P}_ex_{name}", on_click=st.session_state.__setitem__, args=(f"{P}_try", text),
+        col.button(name, key=f"{P}__ex_{name}", on_click=st.session_state.__setitem__, args=(f"{P}_try", text),
                    help=f"Fill the box with a {name.lower()} example review.", width="stretch")  # fmt: skip
     text = st.text_area("Review", key=f"{P}_try", placeholder="e.g. not as funny as it thinks it is",
                         help="Any English text; only words from the training vocabulary count.")  # fmt: skip
-    st.button("Read it", key=f"{P}_read", type="primary", help="Score the review word by word.")
+    st.button("Read it", key=f"{P}__read", type="primary", help="Score the review word by word.")
     if not text.strip():
         st.info("Type a review or click an example, then press Read it.")
         return
@@ -113,7 +114,7 @@ def try_it(run_dir: str) -> None:
     if a["attention"]:
         figs.append(charts.attention_chart(a["words"], a["attention"]))
     for i, (fig, summary) in enumerate(figs):
-        st.plotly_chart(fig, width="stretch", key=f"{P}_word_chart_{i}")
+        st.plotly_chart(fig, width="stretch", key=f"{P}__word_chart_{i}")
         st.caption(summary)
 
 
@@ -127,33 +128,34 @@ def show_result(snap: dict) -> None:
                f" {disp['kept_epoch']} (best validation {disp['kept_by']}); the baseline's regularisation"
                f" (C = {disp['baseline_c']:g}) was chosen on the validation split.")  # fmt: skip
     fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
-    st.plotly_chart(fig, width="stretch", key=f"{P}_confusion")
+    st.plotly_chart(fig, width="stretch", key=f"{P}__confusion")
     st.caption(summary)
     try_it(str(manager().store.run_dir(snap["id"])))
 
 
 def live_accuracy(snap: dict) -> None:
     fig, summary = charts.accuracy_chart(snap["epochs"])
-    st.plotly_chart(fig, width="stretch", key=f"{P}_acc_chart")
+    st.plotly_chart(fig, width="stretch", key=f"{P}__acc_chart")
     st.caption(summary)
 
 
 try:
-    with st.container(border=True):
-        data = data_controls()
-    quick = st.radio("Settings", ["full", "quick"], horizontal=True, key=f"{P}_preset",
-                     format_func={"full": "Full (about a minute)", "quick": "⚡ Quick preset (about 20 s)"}.get,
-                     help="Quick trains a tiny model in seconds for a demo; Full is the tuned default.") == "quick"  # fmt: skip
-    # Each preset has its own widget keys, so switching shows that preset's values.
-    d, kp = (SENTIMENT_QUICK, f"{P}q") if quick else (SentimentConfig(), P)
-    with st.form(f"{P}_form"):
-        c1, c2 = st.columns(2)
-        with c1:
-            words = text_controls(d, kp)
-            arch = architecture_controls(kp, d.arch)
-        with c2:
-            train = training_controls(kp, d.train)
-        clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+    with shared_settings(P):
+        with st.container(border=True):
+            data = data_controls()
+        quick = st.radio("Settings", ["full", "quick"], horizontal=True, key=f"{P}_preset",
+                         format_func={"full": "Full (about a minute)", "quick": "⚡ Quick preset (about 20 s)"}.get,
+                         help="Quick trains a tiny model in seconds for a demo; Full is the tuned default.") == "quick"  # fmt: skip
+        # Each preset has its own widget keys, so switching shows that preset's values.
+        d, kp = (SENTIMENT_QUICK, f"{P}q") if quick else (SentimentConfig(), P)
+        with st.form(f"{P}__form"):
+            c1, c2 = st.columns(2)
+            with c1:
+                words = text_controls(d, kp)
+                arch = architecture_controls(kp, d.arch)
+            with c2:
+                train = training_controls(kp, d.train)
+            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = SentimentConfig(**data, **words, arch=arch, train=train)
     info = preview(json.dumps(to_dict(config))) if config.data != "imdb" else None
 except (DataError, ValueError) as exc:

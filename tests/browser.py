@@ -50,8 +50,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path, extra_env: dict | None = None):
-    """Start `streamlit run app.py`, wait for its health check, yield its base URL."""
+def streamlit_server(data_dir: Path, extra_env: dict | None = None, info: dict | None = None):
+    """Start `streamlit run app.py`, wait for its health check, yield its base URL.
+
+    `info`, if given, receives the server's "pid"."""
     port = free_port()
     env = {**os.environ, "RNN_STUDIO_DATA": str(data_dir), **(extra_env or {})}
     log = open(data_dir / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed below)
@@ -62,6 +64,8 @@ def streamlit_server(data_dir: Path, extra_env: dict | None = None):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
+    if info is not None:
+        info["pid"] = proc.pid
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

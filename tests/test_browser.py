@@ -62,3 +62,48 @@ def test_forecasting_trains_live_and_survives_navigation(data_dir):
         expect(table).to_be_visible()
         expect(page.get_by_text("Forecast past the last date").first).to_be_attached()
         expect(page.get_by_role("button", name="Download the forecast (CSV)")).to_be_visible()
+
+
+def test_runs_page_compares_and_downloads_and_links_open_with_settings(data_dir, tmp_path):
+    require_browser()
+    import zipfile
+
+    from playwright.sync_api import expect
+
+    from tests.test_pages import _two_tiny_runs
+
+    lstm, gru = _two_tiny_runs()
+    with streamlit_server(data_dir) as url, chromium_page() as page:
+        page.goto(url + "/Runs")
+        wait_idle(page)
+        expect(page.get_by_text("Select runs to compare or use")).to_be_visible()
+        picker = page.locator(".st-key-ru__picked input").first
+
+        def pick(run_id: str) -> None:
+            picker.click()
+            picker.fill(run_id)
+            picker.press("Enter")
+            picker.press("Escape")  # close the list so the choice is sent
+            page.locator("h1").first.click()
+
+        pick(lstm)  # one run: its card, recipe and downloads
+        download_button = page.get_by_role("button", name="Download model and companions (zip)")
+        expect(download_button).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("python -m core forecast").first).to_be_visible()
+        with page.expect_download() as info:
+            download_button.click()
+        path = tmp_path / "run.zip"
+        info.value.save_as(path)
+        names = zipfile.ZipFile(path).namelist()
+        assert "files/model.keras" in names and "recipe.sh" in names
+
+        pick(gru)  # two runs: curves overlaid and settings compared
+        expect(page.get_by_text("2 runs compared")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Settings side by side")).to_be_visible()
+
+        # A teacher's link opens the Forecasting page with the same settings.
+        page.goto(url + "/Forecasting?fc_source=synthetic&fc_epochs=7&fc_cell=gru")
+        wait_idle(page)
+        expect(page.locator(".st-key-fc_epochs input[type=range]")).to_have_value("7")
+        expect(page.locator(".st-key-fc_cell input").first).to_have_value("GRU")
+        expect(page.locator(".st-key-fc_source input[type=radio]").nth(1)).to_be_checked()

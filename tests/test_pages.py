@@ -95,3 +95,82 @@ def test_forecasting_empty_or_binary_upload(fresh_app, payload):
     at.run()
     assert not at.exception
     assert at.error
+
+
+def test_a_link_with_settings_opens_the_page_with_them(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60)
+    at.query_params.update({"fc_source": "synthetic", "fc_epochs": "7", "fc_cell": "gru", "fc_bi": "true"})
+    at.run()
+    assert not at.exception
+    assert at.radio(key="fc_source").value == "synthetic"
+    assert at.slider(key="fc_epochs").value == 7
+    assert at.selectbox(key="fc_cell").value == "gru" and at.toggle(key="fc_bi").value is True
+    # Changing a control updates the link a teacher would copy.
+    at.slider(key="fc_lookback").set_value(12).run()
+    assert at.query_params["fc_lookback"] == "12" and at.query_params["fc_epochs"] == "7"
+
+
+def test_a_link_with_impossible_settings_falls_back_to_defaults(fresh_app):
+    at = AppTest.from_file(FORECAST, default_timeout=60)
+    at.query_params.update({"fc_epochs": "99999", "fc_lookback": "many"})
+    at.run()
+    assert not at.exception
+    assert at.slider(key="fc_epochs").value == 20
+    assert at.warning and "cannot use" in at.warning[0].value
+
+
+RUNS = str(ROOT / "pages" / "6_Runs.py")
+
+
+def _two_tiny_runs() -> list[str]:
+    import threading
+
+    from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig
+    from core.jobs import execute
+    from core.runs import RunStore
+
+    store = RunStore()
+    ids = []
+    for cell in ("lstm", "gru"):
+        cfg = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5,
+                             arch=ArchitectureConfig(cell=cell, units=4), train=TrainingConfig(epochs=2))  # fmt: skip
+        run_id = store.create(
+            "forecast", __import__("core.config").config.to_dict(cfg), data_name="synthetic"
+        )
+        execute("forecast", cfg, store, run_id, lambda k, p: None, threading.Event())
+        ids.append(run_id)
+    return ids
+
+
+def test_runs_page_compares_downloads_and_deletes(fresh_app):
+    lstm, gru = _two_tiny_runs()
+    at = AppTest.from_file(RUNS, default_timeout=60).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["id"]) == {lstm, gru}
+    at.multiselect(key="ru__picked").set_value([lstm, gru]).run()
+    assert "2 runs compared" in at.caption[1].value or any("2 runs compared" in c.value for c in at.caption)
+    configs = at.dataframe[1].value
+    assert configs.loc["arch.cell"].tolist() == ["lstm", "gru"]
+    assert any("differ" in m.value for m in at.markdown)
+
+    at.multiselect(key="ru__picked").set_value([lstm]).run()
+    assert any("python -m core forecast" in c.value for c in at.code)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download model and companions (zip)" in labels and "Download metrics per epoch (CSV)" in labels
+    assert at.button(key="ru__delete").disabled
+    at.checkbox(key="ru__sure").check().run()
+    at.button(key="ru__delete").click().run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["id"]) == {gru}
+
+
+def test_runs_page_opens_a_run_in_its_page(fresh_app):
+    lstm, _ = _two_tiny_runs()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/6_Runs.py").run()
+    at.multiselect(key="ru__picked").set_value([lstm]).run()
+    at.button(key="ru__open").click().run()
+    assert not at.exception
+    # The Forecasting page now shows the stored run's results, no training needed.
+    assert any(f"Showing saved run {lstm}" in i.value for i in at.info)
+    assert at.dataframe[0].value.loc["RNN", "mae"] > 0

@@ -55,7 +55,7 @@ def test_sentiment_quick_training_then_try_it(fresh_app):
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any("accuracy" in t for t in titles) and any("confusion" in t for t in titles)
 
-    at.button(key="se_ex_Negated").click().run()
+    at.button(key="se__ex_Negated").click().run()
     assert at.text_area(key="se_try").value.startswith("this is not a good movie")
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any("Running score" in t for t in titles) and any("influence" in t for t in titles)

@@ -16,9 +16,16 @@ import streamlit as st
 from core.charts import loss_chart
 from core.datasets import DataError
 from core.jobs import JobManager
-from core.runs import ACTIVE
+from core.runs import ACTIVE, RunStore
 
 POLL_SECONDS = 1.0
+# task -> (page file, widget-key prefix); the Runs page opens runs through this.
+TASK_PAGES = {
+    "forecast": ("pages/1_Forecasting.py", "fc"),
+    "text": ("pages/2_Shakespeare.py", "tx"),
+    "music": ("pages/3_Music.py", "mu"),
+    "sentiment": ("pages/4_Sentiment.py", "se"),
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,13 +33,27 @@ def manager() -> JobManager:
     return JobManager()
 
 
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """The run store alone, for pages that only read runs (no training process started)."""
+    return RunStore()
+
+
+def open_run(task: str, run_id: str) -> None:
+    """Ask the task's page to show a stored run instead of a new job."""
+    prefix = TASK_PAGES[task][1]
+    st.session_state[f"{prefix}__open"] = run_id
+    st.session_state.pop(f"{prefix}__job", None)
+
+
 def session_id() -> str:
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
 
 
 def submit(prefix: str, task: str, config) -> None:
+    st.session_state.pop(f"{prefix}__open", None)
     try:
-        st.session_state[f"{prefix}_job"] = manager().submit(task, config, session=session_id())
+        st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
     except DataError as exc:
         st.error(str(exc))
 
@@ -43,12 +64,24 @@ def _fmt_seconds(s: float | None) -> str:
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
 
 
-def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], None] | None) -> None:
+def _draw(
+    snap: dict,
+    prefix: str,
+    y_title: str,
+    draw_live: Callable[[dict], None] | None,
+    hover_unit: tuple[str, float] | None = None,
+) -> None:
     status = snap["status"]
     if status == "queued":
         ahead = snap["position"]
-        st.info(f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours.")
-    elif status == "running":
+        st.info(
+            f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
+            f" about {_fmt_seconds(snap['wait_s'])} until it starts."
+        )
+        st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
+                  help="Take this training out of the queue.")  # fmt: skip
+        return  # nothing to chart yet: keep the polling cheap while waiting
+    if status == "running":
         epochs = snap["config"].train.epochs
         done = len(snap["epochs"])
         st.progress(
@@ -56,17 +89,17 @@ def _draw(snap: dict, prefix: str, y_title: str, draw_live: Callable[[dict], Non
             text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
             f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left",
         )
-    if status in ACTIVE:
+    if status == "running":
         st.button(
-            "Stop training" if status == "running" else "Cancel",
-            key=f"{prefix}_stop",
+            "Stop training",
+            key=f"{prefix}__stop",
             on_click=manager().stop,
             args=(snap["id"],),
             help="Stops within one batch. The model trained so far is kept and scored.",
         )
-    fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title)
-    st.plotly_chart(fig, width="stretch", key=f"{prefix}_loss_chart")
-    st.caption(summary)
+    fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title, hover_unit)
+    st.plotly_chart(fig, width="stretch", key=f"{prefix}__loss_chart")
+    st.caption(f"{summary} Run {snap['id']}.")
     if draw_live:
         draw_live(snap)  # task-specific live views, e.g. samples from snap["extras"]
 
@@ -76,8 +109,11 @@ def live_panel(
     on_result: Callable[[dict], None],
     y_title: str = "loss",
     draw_live: Callable[[dict], None] | None = None,
+    hover_unit: tuple[str, float] | None = None,
 ) -> None:
     """Draw the job of this page (if any); call `on_result(snapshot)` once it has a result.
+
+    `hover_unit` (name, factor) shows the loss in a second unit on hover.
 
     `draw_live(snapshot)` runs inside the polling fragment, under the loss chart,
     for task-specific live views (events other than epoch/batch/status land in
@@ -85,7 +121,16 @@ def live_panel(
     """
     # Starts the training process, so TensorFlow loads while the user picks settings.
     mgr = manager()
-    job_id = st.session_state.get(f"{prefix}_job")
+    job_id = st.session_state.get(f"{prefix}__job")
+    opened = st.session_state.get(f"{prefix}__open")
+    if opened and not job_id:
+        result = mgr.store.result(opened)
+        if result is None:
+            st.warning(f"Run {opened} has no saved results (it may have been deleted).")
+        else:
+            st.info(f"Showing saved run {opened}. Press Train to start a new one.")
+            on_result({"id": opened, "status": "done", "result": result})
+        return
     if not job_id:
         if not mgr.engine_ready:
             st.caption(
@@ -101,7 +146,7 @@ def live_panel(
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def panel() -> None:
         current = manager().snapshot(job_id)
-        _draw(current, prefix, y_title, draw_live)
+        _draw(current, prefix, y_title, draw_live, hover_unit)
         if active and current["status"] not in ACTIVE:
             st.rerun()  # the whole page: show results and stop polling
 

@@ -14,7 +14,10 @@ from core.config import ArchitectureConfig, TrainingConfig
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}
 
 
-def architecture_controls(prefix: str, defaults: ArchitectureConfig | None = None) -> ArchitectureConfig:
+def architecture_controls(
+    prefix: str, defaults: ArchitectureConfig | None = None, no_bidirectional: str = ""
+) -> ArchitectureConfig:
+    """`no_bidirectional`: why this task cannot read backwards; the toggle is then off and says why."""
     d = defaults or ArchitectureConfig()
     st.markdown("**Network**")
     c1, c2 = st.columns(2)
@@ -53,9 +56,11 @@ def architecture_controls(prefix: str, defaults: ArchitectureConfig | None = Non
     )
     bidirectional = st.toggle(
         "Bidirectional",
-        d.bidirectional,
+        d.bidirectional and not no_bidirectional,
         key=f"{prefix}_bi",
-        help="Also read each sequence backwards and combine both readings. Useful when the whole"
+        disabled=bool(no_bidirectional),
+        help=no_bidirectional
+        or "Also read each sequence backwards and combine both readings. Useful when the whole"
         " sequence is known up front (a review); it doubles the work.",
     )
     with st.expander("More network settings"):

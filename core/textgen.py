@@ -1,0 +1,382 @@
+"""Character-level text generation: corpus, vocabulary, char model, training.
+
+Held out: the last `val_fraction` of the text (10% by default), never trained on.
+The vocabulary is fitted on the training split only. Index 0 is reserved for
+"unknown": a character of the held-out split (or of a prompt) that the training
+split never contains. In the held-out loss such a character stays in and costs
+what the model gives "unknown" (about nothing, as it never saw one), so the
+score is not flattered by dropping hard characters; the page and the command
+line say how many there are. In a prompt, unseen characters are left out and
+named (the model has no learned meaning for them); generation never emits one.
+
+Writing with the trained model lives in `core.textsample` (re-exported here, so
+pages and tests use one module).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from core.config import TextConfig, to_dict
+from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
+from core.textsample import (  # noqa: F401 (the generation API, re-exported)
+    MAX_GENERATE,
+    MAX_PROMPT,
+    SAMPLE_CHARS,
+    Generation,
+    Stepper,
+    check_generation,
+    clean_prompt,
+    generate,
+    load_stack,
+    next_distribution,
+    save_stack,
+    stepper_from_model,
+)
+
+MIN_CHARS = 10_000
+UNKNOWN = "\ufffd"  # shown for index 0
+# The held-out text is scored in passages this long, the memory carried within each, as
+# the model reads when it writes; only the first characters of a passage lack context.
+VAL_PASSAGE = 1_000
+# n-gram counting holds a few int64 arrays per order and character: cap the training
+# characters it counts so a 50 MB upload cannot exhaust memory (Shakespeare: 1 million).
+MAX_BASELINE_CHARS = 5_000_000
+
+
+def presets() -> dict[str, tuple[str, str, TextConfig]]:
+    """The page's presets: (label, what to expect, config) on the default architecture."""
+    d = TextConfig()
+    return {
+        "quick": (
+            "Quick demo (under a minute)",
+            "Trains for 40 seconds (about a minute with the baseline and scoring): enough to learn"
+            " words, names and line breaks, still misspelt.",
+            replace(d, sample_every_s=10.0, train=replace(d.train, epochs=50, budget_s=40.0)),
+        ),
+        "better": (
+            "Better quality (about 5 minutes)",
+            "Trains for 5 minutes: names, punctuation and mostly real words, beating the n-gram.",
+            replace(d, train=replace(d.train, epochs=50, budget_s=300.0)),
+        ),
+    }
+
+
+# --- corpus ----------------------------------------------------------------
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-8 first, then Latin-1, which can decode any byte."""
+    if not data.strip():
+        raise DataError("The text is empty: upload or paste at least 10,000 characters of plain text.")
+    head = data[:8192]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13)) + head.count(127)
+    if b"\x00" in head or control > 0.05 * len(head):
+        raise DataError(
+            "This does not look like a text file (it contains binary data, like a picture or a"
+            " program): upload plain text saved as .txt."
+        )
+    try:
+        text, encoding = data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "Latin-1 (the file is not valid UTF-8)"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def check_length(text: str) -> None:
+    if len(text) < MIN_CHARS:
+        raise DataError(
+            f"The text has only {len(text):,} characters; the network needs at least {MIN_CHARS:,}"
+            " (about four printed pages) to learn anything. Upload or paste a longer text."
+        )
+
+
+def read_corpus(data: str) -> tuple[str, str]:
+    """(text, encoding) of a built-in set name or a .txt path."""
+    if data in REGISTRY and REGISTRY[data].task == "text":
+        return fetch(data).read_text(encoding="utf-8"), "UTF-8"
+    path = Path(data)
+    if path.suffix.lower() != ".txt":
+        raise DataError(f"Unknown text {data!r}: use shakespeare or a .txt file.")
+    if not path.is_file():
+        raise DataError(f"The file {data} does not exist.")
+    return decode_bytes(path.read_bytes())
+
+
+class Vocab:
+    """Characters of the training split, sorted; index 0 means "unknown"."""
+
+    def __init__(self, chars: list[str]) -> None:
+        self.chars = [UNKNOWN, *[c for c in chars if c != UNKNOWN]]
+        self.index = {c: i for i, c in enumerate(self.chars) if i > 0}
+        self._codes = np.array([ord(c) for c in self.chars[1:]], np.int64)
+        self._ids = np.arange(1, len(self.chars), dtype=np.int32)
+
+    @classmethod
+    def fit(cls, text: str) -> Vocab:
+        return cls(sorted(set(text)))
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        codes = np.frombuffer(text.encode("utf-32-le"), np.uint32).astype(np.int64)
+        order = np.argsort(self._codes)
+        pos = np.clip(np.searchsorted(self._codes[order], codes), 0, len(order) - 1)
+        found = self._codes[order][pos] == codes
+        return np.where(found, self._ids[order][pos], 0).astype(np.int32)
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def unseen(self, text: str) -> list[str]:
+        return sorted({c for c in text if c not in self.index})
+
+    def to_json(self) -> list[str]:
+        return self.chars[1:]
+
+
+@dataclass
+class Corpus:
+    """A text split into training and held-out parts, encoded with the training vocabulary."""
+
+    text: str
+    encoding: str
+    vocab: Vocab
+    ids: np.ndarray  # (chars,) int32
+    n_train: int
+    fingerprint: str
+    unseen_held_out: int = 0
+
+    @property
+    def n_val(self) -> int:
+        return len(self.ids) - self.n_train
+
+    def stats(self) -> dict:
+        return {
+            "chars": len(self.text),
+            "encoding": self.encoding,
+            "vocab_size": self.vocab.size - 1,
+            "vocab": "".join(self.vocab.chars[1:]),
+            "train_chars": self.n_train,
+            "val_chars": self.n_val,
+            "unseen_held_out": self.unseen_held_out,
+        }
+
+
+def prepare(cfg: TextConfig) -> Corpus:
+    """Everything up to the model, without TensorFlow (the page uses it for the preview)."""
+    text, encoding = read_corpus(cfg.data)
+    check_length(text)
+    n_train = int(round(len(text) * (1 - cfg.train.val_fraction)))
+    vocab = Vocab.fit(text[:n_train])
+    ids = vocab.encode(text)
+    return Corpus(
+        text=text,
+        encoding=encoding,
+        vocab=vocab,
+        ids=ids,
+        n_train=n_train,
+        fingerprint=sha256_bytes(text.encode("utf-8")),
+        unseen_held_out=int(np.sum(ids[n_train:] == 0)),
+    )
+
+
+def sequences(ids: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping (inputs, next-character targets), each (sequences, seq_len)."""
+    seq_len = max(1, min(seq_len, len(ids) - 1))
+    n = (len(ids) - 1) // seq_len
+    x = ids[: n * seq_len].reshape(n, seq_len)
+    y = ids[1 : n * seq_len + 1].reshape(n, seq_len)
+    return x, y
+
+
+# --- model -----------------------------------------------------------------
+def build_char_model(cfg: TextConfig, vocab_size: int):
+    """Characters in, a distribution over the next character at every step out."""
+    from core.models import recurrent_stack
+    from core.tf import keras_module
+
+    keras = keras_module()
+    inputs = keras.Input(shape=(None,), dtype="int32", name="chars")  # (batch, time)
+    h = keras.layers.Embedding(vocab_size, cfg.embed_dim, name="embedding")(inputs)  # (batch, time, embed)
+    h = recurrent_stack(h, cfg.arch, return_sequences=True)  # (batch, time, units)
+    out = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(h)  # (batch, time, vocab)
+    return keras.Model(inputs, out, name="char_rnn")
+
+
+# --- generation from a saved run ---------------------------------------------
+def load_generator(run_dir: Path) -> tuple[Stepper, Vocab]:
+    """The saved numpy weights and vocabulary of a text run (no TensorFlow needed)."""
+    run_dir = Path(run_dir)
+    vocab = Vocab(json.loads((run_dir / "vocab.json").read_text()))
+    return Stepper(load_stack(run_dir / "generator.npz")), vocab
+
+
+def generate_saved(run_dir: Path, prompt: str, length: int, temperature: float = 1.0, top_k: int = 0,
+                   seed: int = 0, greedy: bool = False) -> Generation:  # fmt: skip
+    stepper, vocab = load_generator(run_dir)
+    return generate(stepper, vocab, prompt, length, temperature, top_k, seed, greedy)
+
+
+# --- training --------------------------------------------------------------
+def _live_samples(ctx, cfg: TextConfig, vocab: Vocab):
+    """A callback that writes a short sample every `sample_every_s` seconds and after each epoch."""
+    from core.tf import keras_module
+
+    keras = keras_module()
+
+    class LiveSamples(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.samples: list[dict] = []
+            self.t0 = self.last = time.time()
+            self.epoch = 0
+
+        def emit(self, batch_loss: float | None = None) -> None:
+            gen = generate(
+                stepper_from_model(self.model), vocab, "", SAMPLE_CHARS, cfg.sample_temperature,
+                seed=cfg.train.seed + len(self.samples),
+            )  # fmt: skip
+            self.last = time.time()
+            entry = {"epoch": self.epoch + 1, "elapsed": round(self.last - self.t0, 1), "text": gen.text}
+            if batch_loss is not None:
+                entry["loss"] = batch_loss
+            self.samples.append(entry)
+            ctx.on_event("sample", {"samples": self.samples[-12:]})
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.time() - self.last >= cfg.sample_every_s:
+                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.time() - self.last >= 2.0:  # skip if a timed sample just came
+                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
+
+    return LiveSamples()
+
+
+def _lr_decay(cfg: TextConfig):
+    """Lower the learning rate linearly to 10% of its start by the end of the run.
+
+    The end is the time budget or the last epoch, whichever comes first. Large
+    steps early learn fast; small steps late settle into a lower loss, which on a
+    fixed budget beats a constant rate (Li, Yumer & Ramanan 2020, "Budgeted training").
+    """
+    from core.tf import keras_module
+
+    keras = keras_module()
+    train_cfg = cfg.train
+
+    class LinearDecay(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.t0, self.epoch = time.time(), 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_begin(self, batch, logs=None):
+            steps = self.params.get("steps") or 1
+            frac = (self.epoch + batch / steps) / train_cfg.epochs
+            if train_cfg.budget_s:
+                frac = max(frac, (time.time() - self.t0) / train_cfg.budget_s)
+            self.model.optimizer.learning_rate.assign(train_cfg.learning_rate * (1.0 - 0.9 * min(1.0, frac)))
+
+    return LinearDecay()
+
+
+def train(cfg: TextConfig, ctx) -> dict:
+    """Fit the char RNN and the n-gram baseline on the same split; save model and vocabulary."""
+    from core.ngram import bits, fit_baseline
+    from core.training import make_optimizer
+
+    start = time.time()
+    ctx.status("Reading the text...")
+    corpus = prepare(cfg)
+    ctx.set_fingerprint(corpus.fingerprint)
+    ctx.status("Counting n-grams for the baseline...")
+    start = max(0, corpus.n_train - MAX_BASELINE_CHARS)
+    base = fit_baseline(corpus.ids[start:], corpus.n_train - start, corpus.vocab.size)
+    if start:
+        base.name += f" (counted on the last {MAX_BASELINE_CHARS:,} training characters)"
+    baseline = {"name": base.name, "val_loss": base.val_loss}
+    ctx.on_event("baseline", baseline)
+    x, y = sequences(corpus.ids[: corpus.n_train], cfg.seq_len)  # (sequences, seq_len) each
+    xv, yv = sequences(corpus.ids[corpus.n_train :], VAL_PASSAGE)
+    model = build_char_model(cfg, corpus.vocab.size)
+    model.compile(optimizer=make_optimizer(cfg.train), loss="sparse_categorical_crossentropy")
+    callbacks = [_live_samples(ctx, cfg, corpus.vocab)]
+    if cfg.lr_decay and not cfg.train.reduce_on_plateau:
+        callbacks.append(_lr_decay(cfg))
+    ctx.status("Training...")
+    history = ctx.fit(model, x, y, (xv, yv), cfg.train, extra_callbacks=callbacks)
+    train_seconds = time.time() - start
+    if history and not cfg.train.patience:
+        val_loss = history[-1]["val_loss"]
+    else:  # stopped before an epoch ended, or early stopping restored the best weights
+        val_loss = float(model.evaluate(xv, yv, batch_size=256, verbose=0))
+
+    stepper = stepper_from_model(model)
+    sample = generate(stepper, corpus.vocab, "", SAMPLE_CHARS, cfg.sample_temperature, seed=cfg.train.seed)
+    speed = generate(stepper, corpus.vocab, "", 2_000, 1.0, seed=cfg.train.seed).chars_per_s
+    final = {
+        "task": "text",
+        "val_loss": val_loss,
+        "bits_per_char": bits(val_loss),
+        "baseline": baseline,
+        "sample": sample.text,
+        "generate_chars_per_s": round(speed),
+        "epochs": len(history),
+        "train_seconds": round(train_seconds, 2),
+    }
+    display = {
+        "corpus": corpus.stats(),
+        "baseline": {**baseline, "order": base.order, "by_order": base.by_order},
+        "samples": callbacks[0].samples,
+    }
+    save(ctx.run_dir, model, cfg, corpus.vocab, final, display)
+    return {"final": final, "display": display, "history": history}
+
+
+def save(run_dir: Path, model, cfg: TextConfig, vocab: Vocab, final: dict, display: dict) -> None:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model.save(run_dir / "model.keras")
+    save_stack(stepper_from_model(model).stack, run_dir / "generator.npz")
+    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
+    (run_dir / "vocab.json").write_text(json.dumps(vocab.to_json()))
+    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+
+
+def load(run_dir: Path):
+    """(model, config, vocabulary) of a saved text run."""
+    from core.config import from_dict
+    from core.tf import keras_module
+
+    run_dir = Path(run_dir)
+    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
+    cfg = from_dict(TextConfig, json.loads((run_dir / "config.json").read_text()))
+    return model, cfg, Vocab(json.loads((run_dir / "vocab.json").read_text()))
+
+
+def verdict(val_loss: float, baseline: dict) -> str:
+    """One plain sentence: is the RNN better than the n-gram on the held-out text?"""
+    from core.ngram import bits
+
+    rnn, base = val_loss, baseline["val_loss"]
+    if rnn < base:
+        return (
+            f"The RNN predicts the held-out text better than the {baseline['name']} baseline:"
+            f" {rnn:.3f} vs {base:.3f} nats per character ({bits(rnn):.2f} vs {bits(base):.2f} bits)."
+        )
+    return (
+        f"The {baseline['name']} baseline is better than the RNN on the held-out text:"
+        f" {base:.3f} vs {rnn:.3f} nats per character. Train longer or use a bigger network."
+    )

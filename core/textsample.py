@@ -1,0 +1,216 @@
+"""Writing with a trained char model: the numpy step with its state, sampling, the lens.
+
+Generation carries the recurrent state from character to character in numpy on
+the trained weights (`core.numpy_rnn`), never `model.predict` in a loop (about
+12 characters per second). Each step: the distribution over the next character,
+temperature, top-k, a draw from a seeded generator (the same seed replays the
+same text), and a record of what the model thought (the probability lens).
+A vocabulary here is anything with `chars`, `index`, `size`, `encode`, `decode`
+and `unseen` (core.textgen.Vocab); index 0 is "unknown" and is never written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.datasets import DataError
+
+MAX_GENERATE = 5_000
+MAX_PROMPT = 2_000
+SAMPLE_CHARS = 200
+TOP = 5
+
+
+class Stepper:
+    """The numpy copy of a char model with its state: `prime` reads a prompt, `step` one character."""
+
+    def __init__(self, stack) -> None:
+        self.stack = stack  # core.numpy_rnn.NumpyStack
+        self.state = stack.zero_state()
+
+    def prime(self, ids: np.ndarray) -> np.ndarray:
+        self.state = self.stack.zero_state()
+        p = None
+        for i in ids:
+            p = self.step(int(i))
+        return p
+
+    def step(self, token: int) -> np.ndarray:
+        p, self.state, _ = self.stack.step(np.array([token]), self.state)
+        return p[0]  # (vocab,)
+
+
+def stepper_from_model(model) -> Stepper:
+    from core.numpy_rnn import NumpyStack
+
+    return Stepper(NumpyStack.from_keras(model))
+
+
+def save_stack(stack, path: Path) -> None:
+    """The numpy weights beside model.keras, so the page generates without loading TensorFlow."""
+    arrays = {"embedding": stack.embedding, "head_w": stack.head_w, "head_b": stack.head_b}
+    kinds = []
+    for i, layer in enumerate(stack.layers):
+        if hasattr(layer, "kind"):
+            kinds.append(layer.kind)
+            arrays.update(
+                {f"l{i}_kernel": layer.kernel, f"l{i}_recurrent": layer.recurrent, f"l{i}_bias": layer.bias}
+            )
+        else:
+            kinds.append(f"norm:{layer.epsilon}")
+            arrays.update({f"l{i}_gamma": layer.gamma, f"l{i}_beta": layer.beta})
+    np.savez(path, kinds=np.array(kinds), **arrays)
+
+
+def load_stack(path: Path):
+    from core.numpy_rnn import Cell, LayerNorm, NumpyStack
+
+    with np.load(path, allow_pickle=False) as z:
+        layers = []
+        for i, kind in enumerate(z["kinds"].tolist()):
+            if kind.startswith("norm:"):
+                layers.append(LayerNorm(z[f"l{i}_gamma"], z[f"l{i}_beta"], float(kind[5:])))
+            else:
+                layers.append(Cell(kind, z[f"l{i}_kernel"], z[f"l{i}_recurrent"], z[f"l{i}_bias"]))
+        return NumpyStack(z["embedding"], layers, z["head_w"], z["head_b"])
+
+
+@dataclass
+class Generation:
+    """Generated text with what the model thought at each character (the probability lens)."""
+
+    prompt: str  # the prompt as the model read it (unseen characters left out)
+    text: str  # the generated characters only
+    probs: list[float]  # the model's probability (temperature 1) of each generated character
+    top: list[list[tuple[str, float]]]  # its 5 most likely characters at each position
+    chars_per_s: float
+    dropped: list[str] = field(default_factory=list)  # prompt characters the model never saw
+    notes: list[str] = field(default_factory=list)
+
+
+def check_generation(length: int, temperature: float, top_k: int) -> None:
+    if not 1 <= length <= MAX_GENERATE:
+        raise DataError(
+            f"Choose a length between 1 and {MAX_GENERATE:,} characters (you asked for {length})."
+        )
+    if not 0.1 <= temperature <= 2.0:
+        raise DataError("Choose a temperature between 0.1 and 2.0.")
+    if top_k < 0:
+        raise DataError("Top-k cannot be negative (0 means: consider every character).")
+
+
+def clean_prompt(vocab, prompt: str) -> tuple[str, list[str], list[str]]:
+    """(prompt to read, characters left out, notes in plain words)."""
+    notes = []
+    if len(prompt) > MAX_PROMPT:
+        prompt = prompt[-MAX_PROMPT:]
+        notes.append(f"Only the last {MAX_PROMPT:,} characters of the prompt were used.")
+    dropped = vocab.unseen(prompt)
+    if dropped:
+        shown = ", ".join(repr(c) for c in dropped[:20])
+        notes.append(
+            f"The training text never contains {shown}, so the model has no idea what"
+            f" {'it means' if len(dropped) == 1 else 'they mean'}: left out of the prompt."
+        )
+        prompt = "".join(c for c in prompt if c in vocab.index)
+    return prompt, dropped, notes
+
+
+def start_prompt(vocab) -> str:
+    """What the model reads when the prompt is empty: a line break, as at the start of a speech."""
+    for c in ("\n", " "):
+        if c in vocab.index:
+            return c
+    return vocab.chars[1]
+
+
+def generate(
+    stepper,
+    vocab,
+    prompt: str = "",
+    length: int = SAMPLE_CHARS,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    seed: int = 0,
+    greedy: bool = False,
+) -> Generation:
+    """Read the prompt, then write `length` characters, carrying the state throughout.
+
+    Temperature divides the log-probabilities before sampling (below 1: safer,
+    more repetitive; above 1: bolder, more misspelt); top-k samples among the k
+    most likely characters only; greedy always takes the most likely one. The
+    same seed replays the same text exactly.
+    """
+    check_generation(length, temperature, top_k)
+    read, dropped, notes = clean_prompt(vocab, prompt)
+    if not read:
+        read = start_prompt(vocab)
+        notes.append("With no prompt the model starts as if at a line break.")
+    rng = np.random.default_rng(seed)
+    with single_thread_blas():
+        t0 = time.perf_counter()
+        p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
+        rows = np.empty((length, vocab.size), np.float32)  # what the model said at each step
+        chosen = np.empty(length, np.int64)
+        inv_t = 1.0 / temperature
+        k = top_k if 0 < top_k < vocab.size - 1 else 0
+        step, state = stepper.stack.step, stepper.state
+        token = np.zeros(1, np.int64)
+        for i in range(length):
+            row = rows[i]
+            row[:] = p
+            row[0] = 0.0  # never write "unknown"
+            if greedy:
+                c = int(row.argmax())
+            else:
+                q = row if inv_t == 1.0 else np.power(row, inv_t)
+                if k:
+                    q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
+                cum = q.cumsum(dtype=np.float64)
+                c = min(int(cum.searchsorted(rng.random() * cum[-1], side="right")), vocab.size - 1)
+            chosen[i] = token[0] = c
+            out, state, _ = step(token, state)
+            p = out[0]
+        stepper.state = state
+    rows /= rows.sum(axis=1, keepdims=True)
+    best = np.argsort(-rows, axis=1, kind="stable")[:, :TOP]  # (length, 5)
+    best_p = np.take_along_axis(rows, best, axis=1)
+    chars = vocab.chars
+    top = [
+        [(chars[j], float(q)) for j, q in zip(b, bp, strict=True)] for b, bp in zip(best, best_p, strict=True)
+    ]
+    elapsed = time.perf_counter() - t0  # the lens included: this is what a reader waits for
+    return Generation(
+        prompt=read,
+        text=vocab.decode(chosen),
+        probs=rows[np.arange(length), chosen].astype(float).tolist(),
+        top=top,
+        chars_per_s=length / max(elapsed, 1e-9),
+        dropped=dropped,
+        notes=notes,
+    )
+
+
+def next_distribution(stepper, vocab, prompt: str) -> np.ndarray:
+    """The model's distribution over the next character after reading `prompt` from a fresh state."""
+    with single_thread_blas():
+        return np.asarray(stepper.prime(vocab.encode(prompt)), np.float64)
+
+
+_blas = None
+
+
+def single_thread_blas():
+    """One BLAS thread: a (1, 256) x (256, 768) product is too small to split, and on a busy
+    machine extra threads wait for cores (measured 3x slower); it also keeps results identical.
+    The controller is made once: finding the loaded libraries costs about 17 ms."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
