@@ -173,6 +173,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--vocab", type=int, default=d.vocab, help="vocabulary size (words)")
     s.add_argument("--max-len", type=int, default=d.max_len, help="words read per review")
     s.add_argument("--embed-dim", type=int, default=d.embed_dim)
+    s.add_argument(
+        "--word-dropout", type=float, default=d.word_dropout, help="share of words hidden in training"
+    )
     s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
     s.add_argument("--test-fraction", type=float, default=d.test_fraction)
     s.add_argument("--split-seed", type=int, default=d.split_seed)

@@ -122,6 +122,7 @@ class SentimentConfig:
     vocab: int = 10000  # most frequent words of the training split; the rest are "unknown"
     max_len: int = 40  # words read per review; longer ones are cut
     embed_dim: int = 32
+    word_dropout: float = 0.25  # share of words hidden at random while training
     attention: bool = False  # attention over every word's output instead of the last state
     test_fraction: float = 0.15
     split_seed: int = 0
@@ -130,12 +131,15 @@ class SentimentConfig:
     arch: ArchitectureConfig = field(
         default_factory=lambda: ArchitectureConfig(cell="gru", units=16, bidirectional=True, dropout=0.5)
     )
-    train: TrainingConfig = field(default_factory=lambda: TrainingConfig(epochs=6, batch_size=64))
+    train: TrainingConfig = field(
+        default_factory=lambda: TrainingConfig(epochs=8, batch_size=128, learning_rate=2e-3)
+    )
 
     def __post_init__(self) -> None:
         _check(100 <= self.vocab <= 100_000, "vocabulary size must be between 100 and 100,000 words")
         _check(5 <= self.max_len <= 1000, "maximum length must be between 5 and 1,000 words")
         _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
+        _check(0.0 <= self.word_dropout < 0.9, "word dropout must be in [0, 0.9)")
         _check(0.05 <= self.test_fraction <= 0.4, "test fraction must be between 0.05 and 0.4")
         _check(self.split_seed >= 0, "the split seed cannot be negative")
 
@@ -145,8 +149,9 @@ SENTIMENT_QUICK = SentimentConfig(
     vocab=5000,
     max_len=25,
     embed_dim=16,
-    arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.3),
-    train=TrainingConfig(epochs=2, batch_size=128),
+    word_dropout=0.0,
+    arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.2),
+    train=TrainingConfig(epochs=2, batch_size=128, learning_rate=3e-3),
 )
 
 
