@@ -1,7 +1,9 @@
 """Inside the RNN: the hidden state step by step, in a trained model, and why gates help.
 
 The page never imports TensorFlow when it loads: buttons that need Keras load it
-then, and every training runs as jobs in the training process.
+then, and every training runs as jobs in the training process, which starts on
+the first training click (or earlier, from the landing page) rather than here, so
+that a visit to section 1 does not load TensorFlow twice on a small machine.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import streamlit as st
 
 from ui.inside_training import compare_cells, gradients
 from ui.inside_views import step_by_step, trained_state
-from ui.panel import manager
 
 st.set_page_config(page_title="Inside the RNN · RNN Studio", page_icon="🔬", layout="wide")
 st.title("🔬 Inside the RNN")
@@ -19,7 +20,6 @@ st.markdown(
     " of numbers that is its memory of everything read so far. This page opens it up: first one step"
     " at a time, then in a trained model, then why some memories fade and how gates fix that."
 )
-manager()  # start the training process now, so sections 3 and 4 start quickly
 
 st.header("1. The hidden state, step by step")
 st.markdown(

@@ -250,13 +250,19 @@ def test_compare_configs_differ_only_in_the_cell():
     assert dicts[0] == dicts[1] == dicts[2]
 
 
-def test_memory_command_line():
+def test_memory_command_line(capsys):
+    from core.__main__ import main
+
     bad = subprocess.run(
         [sys.executable, "-m", "core", "memory", "--length", "2"], capture_output=True, text=True, cwd=ROOT
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: sequence length")
-    ok = subprocess.run([sys.executable, "-m", "core", "memory", "--length", "10", "--samples", "200", "--epochs", "1",
-                         "--units", "4", "--cell", "gru"], capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
-    assert ok.returncode == 0, ok.stderr
-    final = json.loads(ok.stdout.strip().splitlines()[-1])
+    capsys.readouterr()
+    assert (
+        main(
+            ["memory", "--length", "10", "--samples", "200", "--epochs", "1", "--units", "4", "--cell", "gru"]
+        )
+        == 0
+    )
+    final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert final["task"] == "memory" and 0 <= final["test"]["accuracy"] <= 1 and final["run_id"]
