@@ -32,7 +32,7 @@ def test_landing_page_renders_without_tensorflow():
     assert "hidden state" in at.markdown[0].value
     code = (
         "import sys; from streamlit.testing.v1 import AppTest;"
-        f"AppTest.from_file({str(ROOT / 'app.py')!r}).run();"
+        f"AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run();"
         "print('tensorflow' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
