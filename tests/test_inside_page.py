@@ -125,6 +125,8 @@ def test_gradients_and_cell_comparison_train_as_three_jobs_each(fresh_app, monke
     at = submit(at, "Measure the untrained")
     assert any(t.startswith("Untrained networks: gradient by distance (T = 10") for t in titles(at))
     at = submit(at, "Train all three briefly")
+    # Six jobs at once would exceed the per-session limit of three: let the first three finish.
+    at = run_until(at, lambda a: len(a.dataframe) >= 1, 400)  # the memory table: those jobs are done
     at.selectbox(key="in_cmp_task").set_value("forecast")
     at.select_slider(key="in_cmp_units").set_value(8)
     at.slider(key="in_cmp_epochs").set_value(2)
@@ -155,3 +157,14 @@ def test_gradients_and_cell_comparison_train_as_three_jobs_each(fresh_app, monke
         list(mem.index) == ["SimpleRNN", "LSTM", "GRU"] and mem["accuracy after training"].between(0, 1).all()
     )
     assert any(t.startswith("Before (dotted) and after (solid)") for t in titles(at))
+
+
+def test_a_comparison_without_three_free_slots_submits_nothing(fresh_app):
+    from ui.panel import manager
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    manager().max_per_session = 2  # as if this visitor already had one training going
+    at.selectbox(key="in_cmp_task").set_value("forecast")
+    at = submit(at, "Train SimpleRNN, LSTM and GRU")
+    assert any("needs 3 training slots" in e.value for e in at.error)
+    assert manager().jobs() == []
