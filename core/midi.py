@@ -129,6 +129,8 @@ def read_midi(data: bytes) -> MidiSong:
                     continue
                 pitch, velocity = data[pos], data[pos + 1]
                 pos += 2
+                if (pitch | velocity) & 0x80:
+                    raise DataError("The MIDI file is damaged (a note number above 127): export it again.")
                 if kind not in (0x80, 0x90):
                     continue
                 key = (channel, pitch)

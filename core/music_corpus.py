@@ -51,6 +51,15 @@ class Corpus:
     fingerprint: str = ""
 
 
+def _in_range(pitch: int) -> int:
+    """A transposed pitch moved by octaves into MIDI's 0-127."""
+    while pitch > 127:
+        pitch -= 12
+    while pitch < 0:
+        pitch += 12
+    return pitch
+
+
 def make_piece(name: str, line: list[tuple[int, float]], all_notes, bar: float, first_bar: float) -> dict:
     """A piece from its melody events and every note of the piece (for the key)."""
     tonic, mode = find_key([n[2] for n in all_notes], [n[1] - n[0] for n in all_notes])
@@ -60,7 +69,7 @@ def make_piece(name: str, line: list[tuple[int, float]], all_notes, bar: float, 
         line = line[1:]
     while line and line[-1][0] < 0:
         line = line[:-1]
-    events = [[p + shift if p >= 0 else -1, round(float(d), 4)] for p, d in line]
+    events = [[_in_range(p + shift) if p >= 0 else -1, round(float(d), 4)] for p, d in line]
     while first_bar < 0:
         first_bar += bar
     return {
