@@ -105,7 +105,7 @@ class Vocab:
         for seq in sequences:
             for t in seq:
                 counts[t] = counts.get(t, 0) + 1
-        kept = sorted((t for t, c in counts.items() if c >= MIN_COUNT), key=_token_order)
+        kept = sorted((t for t, c in counts.items() if c >= MIN_COUNT), key=event_of)
         return cls([*SPECIALS, *kept])
 
     def encode(self, tokens: list[str]) -> np.ndarray:
@@ -118,20 +118,15 @@ class Vocab:
         if token in self.index:
             return self.index[token]
         p, d = event_of(token)
-        notes = [t for t in self.tokens[len(SPECIALS) :]]
 
         def distance(t: str) -> float:
             q, e = event_of(t)
             return (abs(q - p) if (q < 0) == (p < 0) else 100) + abs(math.log2(e / d))
 
-        return self.index[min(notes, key=distance)]
+        return self.index[min(self.tokens[len(SPECIALS) :], key=distance)]
 
     def events(self, ids) -> list[tuple[int, float]]:
         return [event_of(self.tokens[i]) for i in ids if self.tokens[i] not in SPECIALS]
-
-
-def _token_order(token: str) -> tuple[int, float]:
-    return event_of(token)
 
 
 def primer_tokens(piece: dict, bars: int) -> list[str]:
