@@ -173,7 +173,7 @@ class TextConfig:
     embed_dim: int = 64
     sample_temperature: float = 0.8  # live samples during training
     sample_every_s: float = 20.0
-    lr_decay: bool = True  # second half of the run (budget or epochs): learning rate falls linearly to 10%
+    lr_decay: bool = True  # last 20% of the run (budget or epochs): learning rate falls linearly to 10%
     arch: ArchitectureConfig = field(default_factory=_text_arch)
     train: TrainingConfig = field(default_factory=_text_train)
 
