@@ -15,6 +15,7 @@ ALL = [
     "text_generation",
     "text_quality",
     "sentiment_mr",
+    "music",
 ]
 
 

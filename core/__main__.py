@@ -18,6 +18,8 @@ from core.config import (
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
+    MemoryConfig,
+    MusicConfig,
     SentimentConfig,
     TextConfig,
     TrainingConfig,
@@ -171,6 +173,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--vocab", type=int, default=d.vocab, help="vocabulary size (words)")
     s.add_argument("--max-len", type=int, default=d.max_len, help="words read per review")
     s.add_argument("--embed-dim", type=int, default=d.embed_dim)
+    s.add_argument(
+        "--word-dropout", type=float, default=d.word_dropout, help="share of words hidden in training"
+    )
     s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
     s.add_argument("--test-fraction", type=float, default=d.test_fraction)
     s.add_argument("--split-seed", type=int, default=d.split_seed)
@@ -178,6 +183,30 @@ def parser() -> argparse.ArgumentParser:
     _shared(s, epochs=d.train.epochs, arch=d.arch, train=d.train)
 
     _text_parser(sub)
+
+    dm = MusicConfig()
+    m = sub.add_parser("music", help="learn melodies and compose new ones")
+    m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
+    m.add_argument("--track", type=int, default=dm.track,
+                   help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)")  # fmt: skip
+    m.add_argument("--seq-len", type=int, default=dm.seq_len, help="notes per training window")
+    m.add_argument("--embed-dim", type=int, default=dm.embed_dim)
+    m.add_argument("--generate", type=int, default=dm.generate, help="notes to compose")
+    m.add_argument("--temperature", type=float, default=dm.temperature)
+    m.add_argument("--top-k", type=int, default=dm.top_k, help="sample among the k likeliest notes (0: all)")
+    m.add_argument("--sample-seed", type=int, default=dm.sample_seed)
+    m.add_argument("--primer-bars", type=int, default=dm.primer_bars,
+                   help="bars of a held-out piece that start the melody (0: none)")  # fmt: skip
+    m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
+    _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
+
+    dl = MemoryConfig()
+    mem = sub.add_parser("memory", help="long-memory toy task: gradients before and after a short training")
+    mem.add_argument("--length", type=int, default=dl.length, help="steps per sequence (the memory distance)")
+    mem.add_argument("--recurrent-scale", type=float, default=dl.recurrent_scale,
+                     help="multiplies the initial recurrent weights")  # fmt: skip
+    mem.add_argument("--samples", type=int, default=dl.samples, help="training sequences")
+    _shared(mem, epochs=dl.train.epochs, arch=dl.arch, train=dl.train)
 
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -206,8 +235,13 @@ def _print_event(kind: str, payload: dict) -> None:
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
-    elif kind == "sample":  # text: the newest live sample, on one line
+    elif kind == "sample" and payload.get("samples"):  # text: the newest live sample, on one line
         print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
+
+
+def _print_parse(done: int, total: int) -> None:
+    if done % 25 == 0 or done == total:
+        print(f"reading the corpus: {done} of {total} files", file=sys.stderr, flush=True)
 
 
 def _text_sample(a, run_dir) -> dict:
@@ -299,12 +333,18 @@ def main(argv: list[str] | None = None) -> int:
 
             check_generation(a.generate, a.temperature, a.top_k)
             prepare(config)
+        elif task == "music":
+            from core.music import prepare as prepare_music
+
+            prepare_music(config, _print_parse)  # parse (once) and check the data before TensorFlow loads
+            if a.out and not a.out.lower().endswith((".mid", ".midi")):
+                raise UsageError("--out must name a .mid file")
         elif task == "sentiment" and config.data != "imdb":  # IMDB needs Keras to load
             from core.reviews import prepare
 
             prepare(config)
         store = RunStore()
-        run_id = store.create(task, to_dict(config), data_name=a.data)
+        run_id = store.create(task, to_dict(config), data_name=getattr(a, "data", ""))
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
         final = dict(result["final"], run_id=run_id)
         if task == "text":
@@ -312,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError, DataError, OSError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if task == "music" and a.out:
+        import shutil
+
+        shutil.copyfile(final["midi"], a.out)
+        final["midi"] = str(Path(a.out).resolve())
     if task == "sentiment":
         prediction = _prediction(store, run_id, a.predict) if a.predict is not None else None
         final = {k: final[k] for k in ("task", "test", "baseline")} | {

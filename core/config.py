@@ -122,6 +122,7 @@ class SentimentConfig:
     vocab: int = 10000  # most frequent words of the training split; the rest are "unknown"
     max_len: int = 40  # words read per review; longer ones are cut
     embed_dim: int = 32
+    word_dropout: float = 0.25  # share of words hidden at random while training
     attention: bool = False  # attention over every word's output instead of the last state
     test_fraction: float = 0.15
     split_seed: int = 0
@@ -130,12 +131,15 @@ class SentimentConfig:
     arch: ArchitectureConfig = field(
         default_factory=lambda: ArchitectureConfig(cell="gru", units=16, bidirectional=True, dropout=0.5)
     )
-    train: TrainingConfig = field(default_factory=lambda: TrainingConfig(epochs=6, batch_size=64))
+    train: TrainingConfig = field(
+        default_factory=lambda: TrainingConfig(epochs=8, batch_size=128, learning_rate=2e-3)
+    )
 
     def __post_init__(self) -> None:
         _check(100 <= self.vocab <= 100_000, "vocabulary size must be between 100 and 100,000 words")
         _check(5 <= self.max_len <= 1000, "maximum length must be between 5 and 1,000 words")
         _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
+        _check(0.0 <= self.word_dropout < 0.9, "word dropout must be in [0, 0.9)")
         _check(0.05 <= self.test_fraction <= 0.4, "test fraction must be between 0.05 and 0.4")
         _check(self.split_seed >= 0, "the split seed cannot be negative")
 
@@ -145,8 +149,9 @@ SENTIMENT_QUICK = SentimentConfig(
     vocab=5000,
     max_len=25,
     embed_dim=16,
-    arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.3),
-    train=TrainingConfig(epochs=2, batch_size=128),
+    word_dropout=0.0,
+    arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.2),
+    train=TrainingConfig(epochs=2, batch_size=128, learning_rate=3e-3),
 )
 
 
@@ -189,6 +194,75 @@ class TextConfig:
         _check(5.0 <= self.sample_every_s <= 600.0, "samples come every 5 to 600 seconds")
 
 
+def _music_arch() -> ArchitectureConfig:
+    # Measured on the Bach chorales (2 cores, 20 epochs): GRU(128) reached a held-out NLL of 2.08 nats
+    # per note in about 55 s, LSTM(128) 2.24 in about the same time, LSTM(256) 2.22 in four times as long.
+    return ArchitectureConfig(cell="gru", units=128)
+
+
+def _music_train() -> TrainingConfig:
+    return TrainingConfig(epochs=20, batch_size=32, learning_rate=3e-3, val_fraction=0.1)
+
+
+@dataclass(frozen=True)
+class MusicConfig:
+    """A melody job: which corpus, how notes become training windows, how a melody is sampled.
+
+    `train.val_fraction` is the share of pieces held out (10% by default): the
+    validation loss, the held-out NLL and the primers all come from those pieces.
+    """
+
+    data: str = "bach"  # bach, folk, a .mid file or a folder of .mid files
+    track: int = -1  # -1: the top voice of every track; k: the k-th melodic voice (0-based)
+    seq_len: int = 64  # notes per training window
+    embed_dim: int = 32
+    generate: int = 64  # notes and rests the finished run composes
+    temperature: float = 1.0
+    top_k: int = 0  # 0: sample from every token
+    sample_seed: int = 0
+    primer_bars: int = 2  # bars of the first held-out piece that start the melody (0: none)
+    arch: ArchitectureConfig = field(default_factory=_music_arch)
+    train: TrainingConfig = field(default_factory=_music_train)
+
+    def __post_init__(self) -> None:
+        _check(
+            not self.arch.bidirectional,
+            "bidirectional is not available for music: a melody is composed one note at a time,"
+            " left to right, and a bidirectional layer reads notes that do not exist yet",
+        )
+        _check(self.track >= -1, "track must be -1 (the top voice) or a voice number from 0")
+        _check(8 <= self.seq_len <= 512, "the training window must be between 8 and 512 notes")
+        _check(2 <= self.embed_dim <= 256, "the note embedding size must be between 2 and 256")
+        _check(1 <= self.generate <= 2000, "generate between 1 and 2000 notes")
+        _check(0.0 <= self.temperature <= 5.0, "temperature must be between 0 (greedy) and 5")
+        _check(self.top_k >= 0, "top-k cannot be negative (0 keeps every note)")
+        _check(0 <= self.primer_bars <= 16, "the primer must be between 0 and 16 bars")
+
+
+def _memory_arch() -> ArchitectureConfig:
+    return ArchitectureConfig(cell="lstm", units=32)
+
+
+def _memory_train() -> TrainingConfig:
+    return TrainingConfig(epochs=5, batch_size=64, learning_rate=3e-3)
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """The long-memory toy task: remember the sign of one marked number among `length` random ones."""
+
+    length: int = 50
+    recurrent_scale: float = 1.0  # multiplies the initial recurrent weights (>1 explodes, <1 vanishes)
+    samples: int = 4000
+    arch: ArchitectureConfig = field(default_factory=_memory_arch)
+    train: TrainingConfig = field(default_factory=_memory_train)
+
+    def __post_init__(self) -> None:
+        _check(5 <= self.length <= 500, "sequence length must be between 5 and 500 steps")
+        _check(0.0 < self.recurrent_scale <= 10.0, "recurrent weight scale must be in (0, 10]")
+        _check(200 <= self.samples <= 100_000, "training sequences must be between 200 and 100000")
+
+
 C = TypeVar("C")
 
 _NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}
@@ -221,4 +295,6 @@ TASK_CONFIGS: dict[str, type] = {
     "forecast": ForecastConfig,
     "text": TextConfig,
     "sentiment": SentimentConfig,
+    "music": MusicConfig,
+    "memory": MemoryConfig,
 }

@@ -138,6 +138,20 @@ REGISTRY: dict[str, Dataset] = {
             "public domain",
         ),
         Dataset(
+            "bach",
+            "music",
+            "Bach chorales: the soprano line of 413 chorale scores, moved to C major or A minor.",
+            "music21's bundled corpus (corpus/bach), parsed once and cached in the data directory",
+            "public domain music; encodings distributed with music21 (see its corpus licence)",
+        ),
+        Dataset(
+            "folk",
+            "music",
+            "570 German folk songs (Essen Folksong Collection, 'fink' set), moved to C major or A minor.",
+            "music21's bundled corpus (corpus/essenFolksong/fink0.abc), parsed once and cached",
+            "research collection distributed with music21 (see corpus/essenFolksong/license.txt)",
+        ),
+        Dataset(
             "shakespeare",
             "text",
             "Tiny Shakespeare: 1.1 million characters of plays (Karpathy's char-rnn corpus).",

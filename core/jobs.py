@@ -39,6 +39,8 @@ RUNNERS = {
     "forecast": "core.forecasting:train",
     "text": "core.textgen:train",
     "sentiment": "core.sentiment:train",
+    "music": "core.music:train",
+    "memory": "core.memory:train",
 }
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)

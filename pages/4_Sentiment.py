@@ -76,7 +76,10 @@ def text_controls(d: SentimentConfig, prefix: str) -> dict:
         "embed_dim": c1.select_slider("Word vector size", [8, 16, 32, 64, 128], d.embed_dim,
                                       key=f"{prefix}_embed", help="Each word becomes this many numbers,"
                                       " learned while training."),
-        "attention": c2.toggle("Attention", d.attention, key=f"{prefix}_att",
+        "word_dropout": c2.slider("Word dropout", 0.0, 0.5, d.word_dropout, 0.05, key=f"{prefix}_wdrop",
+                                  help="While training, hide this share of the words of each review, so the"
+                                  " model cannot lean on a few words; 0 turns it off."),
+        "attention": c1.toggle("Attention", d.attention, key=f"{prefix}_att",
                                help="Instead of the memory after the last word, let the model weigh every"
                                " word's output; the weights are shown in Try it."),
     }  # fmt: skip
@@ -143,9 +146,8 @@ try:
         quick = st.radio("Settings", ["full", "quick"], horizontal=True, key=f"{P}_preset",
                          format_func={"full": "Full (about a minute)", "quick": "⚡ Quick preset (about 20 s)"}.get,
                          help="Quick trains a tiny model in seconds for a demo; Full is the tuned default.") == "quick"  # fmt: skip
-        d, kp = (
-            (SENTIMENT_QUICK, f"{P}q") if quick else (SentimentConfig(), P)
-        )  # each preset keeps its own widget values
+        # Each preset has its own widget keys, so switching shows that preset's values.
+        d, kp = (SENTIMENT_QUICK, f"{P}q") if quick else (SentimentConfig(), P)
         with st.form(f"{P}__form"):
             c1, c2 = st.columns(2)
             with c1:

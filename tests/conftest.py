@@ -19,10 +19,29 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     path.mkdir()
     if SOURCE_DATA.is_dir():
         for item in SOURCE_DATA.iterdir():
-            if item.name not in ("runs", "runs.db", "uploads") and not item.name.startswith("runs.db"):
+            # Caches and run data stay private: a test must never write into the source directory.
+            if item.name not in ("runs", "runs.db", "uploads", "music") and not item.name.startswith(
+                "runs.db"
+            ):
                 (path / item.name).symlink_to(item.resolve())
     monkeypatch.setenv("RNN_STUDIO_DATA", str(path))
     yield path
+
+
+@pytest.fixture(scope="session")
+def tiny_bach_store(tmp_path_factory) -> Path:
+    """The first 10 Bach chorales, parsed once per session (the full corpus takes minutes)."""
+    from tests.music_helpers import build_tiny_bach
+
+    return build_tiny_bach(tmp_path_factory.mktemp("tiny-bach"))
+
+
+@pytest.fixture
+def bach_cache(tiny_bach_store, data_dir) -> Path:
+    """This test's data directory holds the tiny Bach cache, so `--data bach` uses it."""
+    from tests.music_helpers import install_cache
+
+    return install_cache(tiny_bach_store, data_dir)
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def predictions_in_fresh_process(run_dir: Path) -> np.ndarray:
 
 
 def test_text_and_sentiment_recipes_round_trip():
-    from core.config import SentimentConfig, TextConfig
+    from core.config import MusicConfig, SentimentConfig, TextConfig
 
     for task, cfg in [
         (
@@ -59,6 +59,7 @@ def test_text_and_sentiment_recipes_round_trip():
             SentimentConfig(attention=True, arch=ArchitectureConfig(bidirectional=False, units=16)),
         ),
         ("text", TextConfig(seq_len=50, lr_decay=False, sample_every_s=30, arch=ArchitectureConfig(units=8))),
+        ("music", MusicConfig(data="folk", track=2, temperature=0.5, top_k=5, primer_bars=0)),
     ]:
         args = recipe(task, to_dict(cfg))
         assert config_from_args(type(cfg), parser().parse_args(args[3:])) == cfg

@@ -175,7 +175,7 @@ def test_imdb_offline_says_so_in_one_sentence(monkeypatch):
 
 
 # --- the model -------------------------------------------------------------
-TINY = dict(vocab=3000, max_len=20, embed_dim=16, test_fraction=0.15)
+TINY = dict(vocab=3000, max_len=20, embed_dim=16, word_dropout=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -320,6 +320,7 @@ def test_cli_prints_the_promised_json_with_a_prediction(tmp_path):
         ("text,label\n" + '"",1\n"",0\n' * 15, "is empty"),
         (rows([(t, i % 2) for i, t in enumerate(POS[:6])]), "at least 20 rows"),
     ],
+    ids=["one-class", "three-labels", "all-empty", "too-few"],
 )
 def test_cli_bad_csv_exits_2_with_one_line(tmp_path, content, words):
     path = tmp_path / "bad.csv"

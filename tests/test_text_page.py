@@ -75,7 +75,7 @@ def test_quick_preset_trains_shows_samples_live_and_generates(fresh_app):
 
     at = run_until(at, sample_while_running)
     assert any("Baseline to beat" in m.value for m in at.markdown)
-    button(at, "Stop training").click()
+    at.button(key="tx__stop").click()
     at = run_until(at, lambda a: any("Results on the held-out text" in s.value for s in a.subheader))
     assert any("nats per character" in m.value and "baseline" in m.value for m in at.markdown)
     titles = [c.proto.spec for c in at.get("plotly_chart")]

@@ -23,7 +23,9 @@ POLL_SECONDS = 1.0
 TASK_PAGES = {
     "forecast": ("pages/1_Forecasting.py", "fc"),
     "text": ("pages/2_Shakespeare.py", "tx"),
+    "music": ("pages/3_Music.py", "mu"),
     "sentiment": ("pages/4_Sentiment.py", "se"),
+    "memory": ("pages/5_Inside_the_RNN.py", "in"),
 }
 
 
