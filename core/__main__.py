@@ -123,7 +123,7 @@ def _text_parser(sub) -> None:
     t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
     t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
     t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=d.lr_decay,
-                   help="in the second half of the run, lower the learning rate linearly to 10%%")  # fmt: skip
+                   help="in the last 20%% of the run, lower the learning rate linearly to 10%%")  # fmt: skip
     t.add_argument("--sample-temperature", type=float, default=d.sample_temperature,
                    help="temperature of the live samples written while training")  # fmt: skip
     t.add_argument("--sample-every-s", type=float, default=d.sample_every_s,

@@ -91,7 +91,7 @@ def text_controls(preset: tg.TextConfig, key: str) -> dict:
                                         key=f"{key}_stemp", help="Temperature of the samples written while it"
                                         " trains: low is safe and repetitive, high is bold and misspelt."),
         "lr_decay": c4.toggle("Slow down at the end", preset.lr_decay, key=f"{key}_decay",
-                              help="In the second half of training (by time budget or epochs), lower the learning"
+                              help="In the last fifth of training (by time budget or epochs), lower the learning"
                               " rate steadily to a tenth: big steps learn fast, small steps settle lower."),
     }  # fmt: skip
 
