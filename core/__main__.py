@@ -18,6 +18,7 @@ from core.config import (
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
+    MemoryConfig,
     MusicConfig,
     SentimentConfig,
     TextConfig,
@@ -122,7 +123,7 @@ def _text_parser(sub) -> None:
     t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
     t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
     t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=d.lr_decay,
-                   help="learning rate falls linearly to 10%% over the run (budget or epochs)")  # fmt: skip
+                   help="in the second half of the run, lower the learning rate linearly to 10%%")  # fmt: skip
     t.add_argument("--sample-temperature", type=float, default=d.sample_temperature,
                    help="temperature of the live samples written while training")  # fmt: skip
     t.add_argument("--sample-every-s", type=float, default=d.sample_every_s,
@@ -199,6 +200,14 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
     _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
 
+    dl = MemoryConfig()
+    mem = sub.add_parser("memory", help="long-memory toy task: gradients before and after a short training")
+    mem.add_argument("--length", type=int, default=dl.length, help="steps per sequence (the memory distance)")
+    mem.add_argument("--recurrent-scale", type=float, default=dl.recurrent_scale,
+                     help="multiplies the initial recurrent weights")  # fmt: skip
+    mem.add_argument("--samples", type=int, default=dl.samples, help="training sequences")
+    _shared(mem, epochs=dl.train.epochs, arch=dl.arch, train=dl.train)
+
     r = sub.add_parser("runs", help="list, show, export, import or delete stored runs")
     rs = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     ls = rs.add_parser("list")
@@ -226,7 +235,7 @@ def _print_event(kind: str, payload: dict) -> None:
         print(f"epoch {payload['epoch']}: {' '.join(parts)}", file=sys.stderr, flush=True)
     elif kind == "status":
         print(payload["message"], file=sys.stderr, flush=True)
-    elif kind == "sample":  # text: the newest live sample, on one line
+    elif kind == "sample" and payload.get("samples"):  # text: the newest live sample, on one line
         print(f"sample: {payload['samples'][-1]['text'][:100]!r}", file=sys.stderr, flush=True)
 
 
@@ -335,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
             prepare(config)
         store = RunStore()
-        run_id = store.create(task, to_dict(config), data_name=a.data)
+        run_id = store.create(task, to_dict(config), data_name=getattr(a, "data", ""))
         _, result = execute(task, config, store, run_id, _print_event, threading.Event())
         final = dict(result["final"], run_id=run_id)
         if task == "text":

@@ -178,7 +178,7 @@ class TextConfig:
     embed_dim: int = 64
     sample_temperature: float = 0.8  # live samples during training
     sample_every_s: float = 20.0
-    lr_decay: bool = True  # learning rate falls linearly to 10% over the run (budget or epochs)
+    lr_decay: bool = True  # second half of the run (budget or epochs): learning rate falls linearly to 10%
     arch: ArchitectureConfig = field(default_factory=_text_arch)
     train: TrainingConfig = field(default_factory=_text_train)
 
@@ -239,6 +239,30 @@ class MusicConfig:
         _check(0 <= self.primer_bars <= 16, "the primer must be between 0 and 16 bars")
 
 
+def _memory_arch() -> ArchitectureConfig:
+    return ArchitectureConfig(cell="lstm", units=32)
+
+
+def _memory_train() -> TrainingConfig:
+    return TrainingConfig(epochs=5, batch_size=64, learning_rate=3e-3)
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """The long-memory toy task: remember the sign of one marked number among `length` random ones."""
+
+    length: int = 50
+    recurrent_scale: float = 1.0  # multiplies the initial recurrent weights (>1 explodes, <1 vanishes)
+    samples: int = 4000
+    arch: ArchitectureConfig = field(default_factory=_memory_arch)
+    train: TrainingConfig = field(default_factory=_memory_train)
+
+    def __post_init__(self) -> None:
+        _check(5 <= self.length <= 500, "sequence length must be between 5 and 500 steps")
+        _check(0.0 < self.recurrent_scale <= 10.0, "recurrent weight scale must be in (0, 10]")
+        _check(200 <= self.samples <= 100_000, "training sequences must be between 200 and 100000")
+
+
 C = TypeVar("C")
 
 _NESTED = {"arch": ArchitectureConfig, "train": TrainingConfig}
@@ -272,4 +296,5 @@ TASK_CONFIGS: dict[str, type] = {
     "text": TextConfig,
     "sentiment": SentimentConfig,
     "music": MusicConfig,
+    "memory": MemoryConfig,
 }

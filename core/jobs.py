@@ -40,6 +40,7 @@ RUNNERS = {
     "text": "core.textgen:train",
     "sentiment": "core.sentiment:train",
     "music": "core.music:train",
+    "memory": "core.memory:train",
 }
 
 USER_ERRORS = (DataError, ConfigError, TrainingError)

@@ -40,28 +40,57 @@ class Cell:
         h = np.zeros((batch, self.units), np.float32)
         return (h, h.copy()) if self.kind == "lstm" else (h,)
 
-    def step(self, x: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, dict]:
-        """x (batch, in) -> (h (batch, u), new state, gate values for inspection)."""
+    def step(
+        self, x: np.ndarray, state: tuple[np.ndarray, ...], detail: bool = False
+    ) -> tuple[np.ndarray, tuple, dict]:
+        """x (batch, in) -> (h (batch, u), new state, gate values for inspection).
+
+        With `detail`, the values also hold every intermediate product (what the
+        "Inside the RNN" page draws step by step): the input and memory parts of
+        each sum, before and after the squashing function.
+        """
         u = self.units
+        xk = x @ self.kernel  # (batch, u | 4u | 3u) the input's contribution
         if self.kind == "simple":
-            h = np.tanh(x @ self.kernel + state[0] @ self.recurrent + self.bias)
-            return h, (h,), {}
+            hr = state[0] @ self.recurrent  # (batch, u) the memory's contribution
+            total = xk + hr + self.bias
+            h = np.tanh(total)
+            parts = {"input_part": xk, "memory_part": hr, "bias": self.bias[None], "sum": total}
+            return h, (h,), parts if detail else {}
         if self.kind == "lstm":
             h_prev, c_prev = state
-            z = x @ self.kernel + h_prev @ self.recurrent + self.bias  # (batch, 4u)
+            z = xk + h_prev @ self.recurrent + self.bias  # (batch, 4u)
             i, f = sigmoid(z[:, :u]), sigmoid(z[:, u : 2 * u])
             g, o = np.tanh(z[:, 2 * u : 3 * u]), sigmoid(z[:, 3 * u :])
-            c = f * c_prev + i * g
+            kept, added = f * c_prev, i * g
+            c = kept + added
             h = o * np.tanh(c)
-            return h, (h, c), {"input": i, "forget": f, "output": o, "candidate": g, "cell": c}
+            gates = {"input": i, "forget": f, "output": o, "candidate": g, "cell": c}
+            if detail:
+                gates.update({"kept": kept, "added": added, "squashed_cell": np.tanh(c)})
+            return h, (h, c), gates
         h_prev = state[0]
-        xz = x @ self.kernel + self.bias[0]  # (batch, 3u)
+        xz = xk + self.bias[0]  # (batch, 3u)
         hz = h_prev @ self.recurrent + self.bias[1]  # (batch, 3u)
         zg = sigmoid(xz[:, :u] + hz[:, :u])
         r = sigmoid(xz[:, u : 2 * u] + hz[:, u : 2 * u])
         hh = np.tanh(xz[:, 2 * u :] + r * hz[:, 2 * u :])
-        h = zg * h_prev + (1.0 - zg) * hh
-        return h, (h,), {"update": zg, "reset": r, "candidate": hh}
+        kept, added = zg * h_prev, (1.0 - zg) * hh
+        h = kept + added
+        gates = {"update": zg, "reset": r, "candidate": hh}
+        if detail:
+            gates.update({"kept": kept, "added": added})
+        return h, (h,), gates
+
+    def run(self, xs: np.ndarray) -> dict[str, np.ndarray]:
+        """A whole sequence xs (time, in) from a zero state -> {"h": (time, u), gate: (time, u), ...}."""
+        state = self.zero_state()
+        trace: dict[str, list] = {}
+        for x in xs:
+            h, state, gates = self.step(x[None].astype(np.float32), state)
+            for key, value in {"h": h, **gates}.items():
+                trace.setdefault(key, []).append(value[0])
+        return {key: np.array(values) for key, values in trace.items()}
 
 
 @dataclass

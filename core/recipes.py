@@ -51,6 +51,17 @@ model, cfg = sentiment.load(RUN_DIR)  # the model takes raw strings
 for review in ["a gripping, beautifully acted film", "not funny, not moving, not worth it"]:
     print(f"{sentiment.analyse(model, review)['positive']:.3f} positive: {review}")
 """,
+    "memory": """
+import json
+
+from core import memory
+from core.tf import keras_module
+
+cfg = json.loads(open(f"{RUN_DIR}/config.json").read())
+model = keras_module().saving.load_model(f"{RUN_DIR}/model.keras", safe_mode=True)
+x, y, _ = memory.long_test(cfg["length"], 1000, cfg["train"]["seed"])  # the run's long-memory test
+print("accuracy on the long-memory test:", memory.accuracy(model, x, y))
+""",
 }
 
 

@@ -91,8 +91,8 @@ def text_controls(preset: tg.TextConfig, key: str) -> dict:
                                         key=f"{key}_stemp", help="Temperature of the samples written while it"
                                         " trains: low is safe and repetitive, high is bold and misspelt."),
         "lr_decay": c4.toggle("Slow down at the end", preset.lr_decay, key=f"{key}_decay",
-                              help="Lower the learning rate steadily to a tenth by the end of training (the time"
-                              " budget or the last epoch): big steps learn fast, small steps settle lower."),
+                              help="In the second half of training (by time budget or epochs), lower the learning"
+                              " rate steadily to a tenth: big steps learn fast, small steps settle lower."),
     }  # fmt: skip
 
 

@@ -62,6 +62,20 @@ def test_tiny_bach_cache_is_soprano_in_c_major_or_a_minor(bach_cache):
     assert ml.corpus_measures(corpus.pieces)["in_scale"] > 0.95
 
 
+def test_folk_songs_parse_from_abc_with_progress():
+    seen = []
+    mc.build_cache("folk", progress=lambda done, total: seen.append((done, total)), limit=4)
+    corpus = mc.load_builtin("folk")
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)] and len(corpus.pieces) == 4
+    first = corpus.pieces[0]
+    assert (
+        first["name"] == "Wenn Die Nacht Mit Stiller Ruh"
+        and first["key"] == "F major"
+        and first["shift"] == -5
+    )
+    assert first["events"][:3] == [[60, 1.0], [64, 1.0], [67, 1.5]]  # F A C, moved down to C E G
+
+
 def test_stopping_the_parse_caches_nothing():
     stop = threading.Event()
     stop.set()

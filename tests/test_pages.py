@@ -174,3 +174,13 @@ def test_runs_page_opens_a_run_in_its_page(fresh_app):
     # The Forecasting page now shows the stored run's results, no training needed.
     assert any(f"Showing saved run {lstm}" in i.value for i in at.info)
     assert at.dataframe[0].value.loc["RNN", "mae"] > 0
+
+
+def test_inside_page_renders_without_loading_tensorflow():
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"at = AppTest.from_file({str(ROOT / 'pages' / '5_Inside_the_RNN.py')!r}, default_timeout=120).run();"
+        "print(len(at.exception), len(at.error), 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "0 0 False", out.stderr[-2000:]

@@ -25,6 +25,7 @@ TASK_PAGES = {
     "text": ("pages/2_Shakespeare.py", "tx"),
     "music": ("pages/3_Music.py", "mu"),
     "sentiment": ("pages/4_Sentiment.py", "se"),
+    "memory": ("pages/5_Inside_the_RNN.py", "in"),
 }
 
 
