@@ -83,7 +83,7 @@ def show_result(snap: dict) -> None:
     st.markdown(f"**{disp['verdict']}**")
     table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
     st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
-    st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp['kept']} The baseline's regularisation"
+    st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"
                f" (C = {disp['baseline_c']:g}) was chosen on the validation split too.")  # fmt: skip
     fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
     st.plotly_chart(fig, width="stretch", key=f"{P}__confusion")
