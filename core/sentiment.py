@@ -162,23 +162,56 @@ def predict_texts(model, texts: list[str]) -> np.ndarray:
     return np.asarray(model(x, training=False))[:, 0].astype(float)
 
 
-def _keep_best(record: dict):
-    """Keep the weights of the epoch with the best validation accuracy (restored at the end)."""
+def _keep_best(record: dict, x_val: np.ndarray, y_val: np.ndarray, last: int = 4):
+    """Keep the weights that score best on the validation split: the best epoch's, or the
+    average of the last `last` epochs' weights. Averaging nearby points of one run (as in
+    stochastic weight averaging) scored higher than any single epoch in most runs on MR."""
     keras = keras_module()
 
     class KeepBest(keras.callbacks.Callback):
-        best, weights = -1.0, None
+        def __init__(self):
+            super().__init__()
+            self.best, self.weights, self.recent = -1.0, None, []
 
         def on_epoch_end(self, epoch, logs=None):
+            weights = self.model.get_weights()
+            self.recent = [*self.recent, weights][-last:]
             acc = (logs or {}).get("val_accuracy")
             if acc is not None and acc > self.best:
-                self.best, self.weights, record["epoch"] = acc, self.model.get_weights(), epoch + 1
+                self.best, self.weights = acc, weights
+                record.update(epoch=epoch + 1, val_accuracy=acc)
 
         def on_train_end(self, logs=None):
-            if self.weights is not None:
-                self.model.set_weights(self.weights)
+            if self.weights is None:
+                return
+            if len(self.recent) == last:
+                self.model.set_weights([np.mean(ws, axis=0) for ws in zip(*self.recent, strict=True)])
+                prob = self.model.predict(x_val, batch_size=1024, verbose=0)[:, 0]
+                acc = float(((prob > 0.5) == (y_val > 0.5)).mean())
+                if acc > self.best:
+                    record.update(averaged=last, val_accuracy=acc)
+                    return
+            self.model.set_weights(self.weights)
 
     return KeepBest()
+
+
+def kept_sentence(kept: dict, epochs_run: int) -> str:
+    """Which weights the RNN kept, in words."""
+    if kept.get("averaged"):
+        first = epochs_run - kept["averaged"] + 1
+        return (
+            f"The RNN kept the average of its weights over epochs {first}-{epochs_run}, which scored"
+            f" best on the validation split ({kept['val_accuracy']:.1%})."
+        )
+    if kept.get("by") == "loss":
+        return f"The RNN kept its weights from epoch {kept['epoch']}, the lowest validation loss (early stopping)."
+    if kept.get("epoch"):
+        return (
+            f"The RNN kept its weights from epoch {kept['epoch']}, the best on the validation split"
+            f" ({kept['val_accuracy']:.1%})."
+        )
+    return "The RNN kept its weights as they were when training stopped."
 
 
 def train(cfg: SentimentConfig, ctx) -> dict:
@@ -200,7 +233,8 @@ def train(cfg: SentimentConfig, ctx) -> dict:
     classifier = build_classifier(cfg, vectorizer.vocabulary_size())
     classifier.compile(optimizer=make_optimizer(cfg.train), loss="binary_crossentropy", metrics=["accuracy"])
     kept: dict = {}
-    extra = [] if cfg.train.patience > 0 else [_keep_best(kept)]  # early stopping restores by loss
+    # With early stopping on, Keras restores the weights of the lowest validation loss instead.
+    extra = [] if cfg.train.patience > 0 else [_keep_best(kept, ids[va], y[va])]
     ctx.status("Training...")
     history = ctx.fit(classifier, ids[tr], y[tr], (ids[va], y[va]), cfg.train, extra_callbacks=extra)
     if cfg.train.patience > 0 and history:
@@ -225,8 +259,7 @@ def train(cfg: SentimentConfig, ctx) -> dict:
         "vocab_size": int(vectorizer.vocabulary_size()),
         "confusion": {"rnn": rnn["confusion"], "baseline": base["confusion"]},
         "baseline_c": base_c,
-        "kept_epoch": kept.get("epoch"),
-        "kept_by": kept.get("by", "accuracy"),
+        "kept": kept_sentence(kept, len(history)),
         "epochs_run": len(history),
         "attention": cfg.attention,
         "max_len": cfg.max_len,

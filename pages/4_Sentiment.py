@@ -11,6 +11,7 @@ from core import charts, reviews
 from core.config import SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
 from ui.panel import live_panel, manager, submit
+from ui.sentiment_views import live_accuracy, try_it
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
 
@@ -24,15 +25,6 @@ st.caption("The RNN reads a movie review word by word and says how positive it i
 def preview(config_json: str) -> dict:
     p = reviews.prepare(from_dict(SentimentConfig, json.loads(config_json)))
     return {"sizes": p.sizes, "notes": p.corpus.notes, "labels": p.corpus.label_names}
-
-
-@st.cache_resource(
-    show_spinner="Loading the trained model (the first time loads TensorFlow, ~10 s)...", max_entries=3
-)
-def trained_model(run_dir: str):
-    from core import sentiment
-
-    return sentiment.load(run_dir)[0]
 
 
 def data_controls() -> dict:
@@ -85,58 +77,18 @@ def text_controls(d: SentimentConfig, prefix: str) -> dict:
     }  # fmt: skip
 
 
-def try_it(run_dir: str) -> None:
-    st.subheader("Try it: type a review")
-    cols = st.columns(len(reviews.EXAMPLES))
-    for col, (name, text) in zip(cols, reviews.EXAMPLES.items(), strict=True):
-        col.button(name, key=f"{P}__ex_{name}", on_click=st.session_state.__setitem__, args=(f"{P}_try", text),
-                   help=f"Fill the box with a {name.lower()} example review.", width="stretch")  # fmt: skip
-    text = st.text_area("Review", key=f"{P}_try", placeholder="e.g. not as funny as it thinks it is",
-                        help="Any English text; only words from the training vocabulary count.")  # fmt: skip
-    st.button("Read it", key=f"{P}__read", type="primary", help="Score the review word by word.")
-    if not text.strip():
-        st.info("Type a review or click an example, then press Read it.")
-        return
-    from core.sentiment import analyse
-
-    a = analyse(trained_model(run_dir), text)
-    if a["message"]:
-        st.info(a["message"])
-        return
-    mood = "🙂 Looks positive" if a["positive"] >= 0.5 else "🙁 Looks negative"
-    st.markdown(f"### {mood} ({a['positive']:.0%} positive)")
-    if a["truncated"]:
-        st.caption(f"Only the first {len(a['words'])} words were read (the model's limit).")
-    figs = [
-        charts.word_score_chart(a["words"], a["running"]),
-        charts.word_influence_chart(a["words"], a["influence"], a["known"]),
-    ]
-    if a["attention"]:
-        figs.append(charts.attention_chart(a["words"], a["attention"]))
-    for i, (fig, summary) in enumerate(figs):
-        st.plotly_chart(fig, width="stretch", key=f"{P}__word_chart_{i}")
-        st.caption(summary)
-
-
 def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader(f"Results on the test split ({disp['sizes']['test']} reviews, never trained on)")
     st.markdown(f"**{disp['verdict']}**")
     table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
     st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
-    st.caption(f"F1 is for the label {disp['label_names'][1]!r}. The RNN kept its weights from epoch"
-               f" {disp['kept_epoch']} (best validation {disp['kept_by']}); the baseline's regularisation"
-               f" (C = {disp['baseline_c']:g}) was chosen on the validation split.")  # fmt: skip
+    st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"
+               f" (C = {disp['baseline_c']:g}) was chosen on the validation split too.")  # fmt: skip
     fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
     st.plotly_chart(fig, width="stretch", key=f"{P}__confusion")
     st.caption(summary)
     try_it(str(manager().store.run_dir(snap["id"])))
-
-
-def live_accuracy(snap: dict) -> None:
-    fig, summary = charts.accuracy_chart(snap["epochs"])
-    st.plotly_chart(fig, width="stretch", key=f"{P}__acc_chart")
-    st.caption(summary)
 
 
 try:

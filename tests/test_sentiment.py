@@ -224,6 +224,7 @@ def test_trained_model_beats_an_untrained_one_and_reports_the_baseline(trained):
     (tn, fp), (fn, tp) = result["display"]["confusion"]["baseline"]
     assert tn + fp + fn + tp == len(test) == result["display"]["sizes"]["test"]
     assert result["display"]["verdict"].startswith("The RNN")
+    assert "epoch" in result["display"]["kept"] and "validation" in result["display"]["kept"]
 
 
 def test_saved_model_takes_raw_strings_and_reloads_to_identical_probabilities(trained):
