@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -212,6 +213,12 @@ CELL_COLOURS = {"simple": PALETTE["vermillion"], "lstm": PALETTE["blue"], "gru":
 CELL_LABELS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 
+def _tick_step(labels: list[str]) -> int:
+    """Label every n-th step so that long labels (dates, words) do not overlap: about 60 characters' room."""
+    width = max(1.0, sum(len(str(t)) for t in labels) / max(1, len(labels)))
+    return max(1, int(np.ceil(len(labels) / max(4, int(60 / max(1.0, width / 1.5))))))
+
+
 def show_token(token: str) -> str:
     """A token as an axis label: whitespace made visible."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
@@ -249,8 +256,6 @@ def state_heatmap(
     values, labels: list[str], title: str, order=None, r=None, gate: bool = False
 ) -> tuple[go.Figure, str]:
     """Activations (time, units) as a heatmap: time along x (labelled by token), units along y."""
-    import numpy as np
-
     values = np.asarray(values)
     order = np.arange(values.shape[1]) if order is None else np.asarray(order)
     z = values[:, order].T  # (units, time)
@@ -265,7 +270,7 @@ def state_heatmap(
             hovertemplate="step %{x} (%{customdata}), %{y}: %{z:.3f}<extra></extra>",
         )
     )  # fmt: skip
-    step = max(1, len(labels) // 60)
+    step = _tick_step(labels)
     fig.update_xaxes(tickvals=list(range(0, len(labels), step)), ticktext=ticks[::step], tickangle=0)
     fig.update_yaxes(autorange="reversed")
     _layout(
@@ -297,7 +302,7 @@ def unit_trace_chart(activation, feature, labels: list[str], unit: int, feature_
         line={"color": PALETTE["orange"], "shape": "hv"},
     )
     fig.add_scatter(x=x, y=list(activation), mode="lines+markers", name=f"unit {unit + 1}", line={"color": PALETTE["blue"]})  # fmt: skip
-    step = max(1, len(labels) // 60)
+    step = _tick_step(labels)
     fig.update_xaxes(tickvals=x[::step], ticktext=[show_token(t) for t in labels][::step], tickangle=0)
     _layout(fig, f"Unit {unit + 1} beside '{feature_name}'", "input step", "activation / feature value")
     if len(set(map(float, feature))) < 2:
@@ -331,6 +336,8 @@ def gradient_norm_chart(curves: dict[str, list[float]], title: str) -> tuple[go.
         if norms and norms[0] > 0:
             ratios[label] = norms[-1] / norms[0]
     _layout(fig, title, "distance: steps between the input and the answer", "gradient norm (log scale)")
+    if len(curves) > 3:  # two legend rows: keep them clear of the title
+        fig.update_layout(margin={"t": 110}, height=420)
     fig.update_yaxes(type="log", exponentformat="power")
     if not ratios:
         return fig, "No gradients measured yet."
@@ -343,7 +350,9 @@ def gradient_norm_chart(curves: dict[str, list[float]], title: str) -> tuple[go.
 def _times(ratio: float) -> str:
     if ratio <= 0 or not math.isfinite(ratio):
         return "zero"
-    return f"{1 / ratio:,.3g} times smaller" if ratio < 1 else f"{ratio:,.3g} times larger"
+    factor = 1 / ratio if ratio < 1 else ratio
+    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else f"{factor:.1e}"
+    return f"{text} times {'smaller' if ratio < 1 else 'larger'}"
 
 
 def clipping_chart(demo: dict) -> tuple[go.Figure, str]:

@@ -222,14 +222,15 @@ class LayerStates:
 def hidden_states(model, x, steps: int | None = None) -> list[LayerStates]:
     """Each recurrent layer's hidden states for one input (batch of one) as (time, units).
 
-    `x` feeds the model that holds the recurrent layers (see `recurrent_owner`);
+    `x` feeds the model that holds the recurrent layers (see `recurrent_owner`;
+    a list for a model with several inputs);
     `steps` keeps only the first steps (e.g. the words of a padded review). For
     LSTM and GRU layers the gates come from the numpy cells on the same weights
     (the forward direction of a bidirectional layer), and the numpy hidden
     states are checked against Keras's.
     """
     sub, layers = sequence_model(model)
-    outs = sub([x], training=False)
+    outs = sub(x if isinstance(x, list) else [x], training=False)
     out = []
     for n, layer in enumerate(layers):
         inputs = np.asarray(outs[2 * n])[0][:steps]  # (time, features)

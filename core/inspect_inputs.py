@@ -41,7 +41,7 @@ MAX_STEPS = 400
 
 @dataclass
 class ModelInput:
-    x: Any  # (1, time, ...) for the model holding the recurrent layers
+    x: Any  # (1, time, ...) for the model holding the recurrent layers (a list if it has several inputs)
     labels: list[str]  # (time,)
     features: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (time,)
     steps: int | None = None  # real steps (the rest is padding)

@@ -25,6 +25,8 @@ from ui.state import shared_settings
 
 P = "in"
 TF_NOTE = "the first time loads TensorFlow, about 10 s"
+LOSS_NAMES = {"forecast": "validation loss (mean squared error, scaled values)",
+              "memory": "validation loss (cross-entropy, nats)", "text": "validation loss (nats per character)"}  # fmt: skip
 TASK_NAMES = {"memory": "Long-memory toy task", "forecast": "Forecasting (synthetic temperatures)",
               "text": "Shakespeare (characters)", "music": "Music (notes)", "sentiment": "Sentiment (reviews)"}  # fmt: skip
 
@@ -203,7 +205,10 @@ def compare_cells() -> None:
             st.error(str(exc))
 
     def live(now: dict) -> None:
-        fig, summary = cell_loss_chart({c: s["epochs"] for c, s in now.items()})
+        fig, summary = cell_loss_chart(
+            {c: s["epochs"] for c, s in now.items()},
+            LOSS_NAMES.get(next(iter(now.values()))["task"], "validation loss"),
+        )
         _beside(fig, summary, f"{P}__cmp_chart",
                 "Validation loss is the error on data held back from training: lower is better. Lines that"
                 " fall faster learn faster per epoch; see the table for what each epoch costs.")  # fmt: skip
@@ -218,6 +223,8 @@ def compare_cells() -> None:
         rows.append({"cell": CELL_LABELS[cell], "parameters": param_count(model) if model.is_file() else None,
                      "seconds per epoch": seconds_per_epoch(s["epochs"]), "epochs": len(s["epochs"]),
                      "best validation loss": min(losses) if losses else None, "run": s["id"]})  # fmt: skip
-    st.dataframe(pd.DataFrame(rows).set_index("cell"), width="stretch", key=f"{P}__cmp_table")
+    table = pd.DataFrame(rows).set_index("cell")
+    formats = {"seconds per epoch": "{:.2f}", "best validation loss": "{:.4g}", "parameters": "{:,.0f}"}
+    st.dataframe(table.style.format(formats, na_rep="-"), width="stretch", key=f"{P}__cmp_table")
     st.caption("Parameters: numbers the network learns (read from each saved model). Seconds per epoch:"
                " the median over epochs, on this machine, one job at a time. Each run is on the Runs page.")  # fmt: skip

@@ -156,6 +156,7 @@ def trained_state() -> None:
     opened = st.session_state.pop(f"{P}__open", None)  # "Open in its page" on the Runs page
     if opened in runs:
         st.session_state[f"{P}_run"] = opened
+        st.info(f"Run {opened} from the Runs page is selected: press **Show the hidden state**.")
     if st.session_state.get(f"{P}_run") not in runs:
         st.session_state.pop(f"{P}_run", None)
 
