@@ -209,6 +209,23 @@ def sequence_model(model):
     return keras.Model(owner.inputs, outputs), [layers[i] for i in rec]
 
 
+def load_run_model(task: str, run_dir: Path):
+    """A stored run's model, through its task's own `load(run_dir)` when it has one.
+
+    A task's `load` returns (model, ...) and registers what the model needs to
+    load (a custom attention layer, say); other tasks' models load directly.
+    """
+    import importlib
+
+    from core.jobs import RUNNERS
+    from core.tf import keras_module
+
+    module = importlib.import_module(RUNNERS[task].split(":")[0]) if task in RUNNERS else None
+    if module is not None and hasattr(module, "load"):
+        return module.load(Path(run_dir))[0]
+    return keras_module().saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
+
+
 @dataclass
 class LayerStates:
     name: str

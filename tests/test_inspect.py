@@ -146,7 +146,7 @@ def test_hidden_state_heatmap_of_a_stored_forecasting_run(tmp_path):
     arch = ArchitectureConfig(cell="lstm", units=6, layers=2, layer_norm=True)
     store, run_id, cfg = _forecast_run(arch)
     run_dir = store.run_dir(run_id)
-    model = _load(run_dir / "model.keras")
+    model = ins.load_run_model("forecast", run_dir)  # through core.forecasting.load
     assert len(_check_states(model, cfg, run_dir, arch)) == 2
     # The last layer's last state is what the forecast head reads: it must be the model's own.
     inp = FORECAST.prepare(run_dir, to_dict(cfg), model, "0")
@@ -174,10 +174,13 @@ def test_hidden_states_of_a_char_model_with_its_vocabulary(tmp_path):
         tmp_path / "model.keras"
     )
     (tmp_path / "vocab.json").write_text(json.dumps(chars))
-    text = 'ROMEO: "abc"\nzz'
+    text = 'ROMEO:\nHe said "abc"\nzz'
     inp = TEXT.prepare(tmp_path, {}, _load(tmp_path / "model.keras"), text)
     assert inp.labels == list(text) and "'z'" in inp.note
-    assert inp.features["inside quotes"].tolist() == [0] * 7 + [1] * 5 + [0] * 3
+    assert inp.features["inside quotes"].tolist() == [0] * 15 + [1] * 5 + [0] * 3
+    assert inp.features["in a speaker's name"].tolist() == [1] * 6 + [0] * 17
+    assert inp.features["position in the line"].tolist()[-3:] == [13, 0, 1]
+    assert "inside quotes" not in TEXT.prepare(tmp_path, {}, None, "ROMEO:\nno quotes").features
     (layer,) = ins.hidden_states(_load(tmp_path / "model.keras"), inp.x, inp.steps)
     assert layer.h.shape == (len(text), 5) and layer.numpy_difference < 1e-5
     assert adapter_for("music").prepare(tmp_path, {}, _load(tmp_path / "model.keras"), "1 2 3").labels == [
@@ -212,7 +215,9 @@ def test_hidden_states_of_a_string_input_classifier(tmp_path):
 def test_hidden_states_of_a_memory_model(tmp_path):
     cfg = memory.config_for("gru", length=20, units=8)
     memory.build_model(20, cfg.arch).save(tmp_path / "model.keras")
-    inp = MEMORY.prepare(tmp_path, to_dict(cfg), _load(tmp_path / "model.keras"), "3")
+    inp = MEMORY.prepare(
+        tmp_path, to_dict(cfg), ins.load_run_model("memory", tmp_path), "3"
+    )  # no load(): direct
     assert inp.labels[3].startswith("★") and MEMORY.choices(tmp_path, to_dict(cfg)) == 20
     assert inp.features["steps since the mark"][:5].tolist() == [0, 0, 0, 0, 1]
     (layer,) = ins.hidden_states(_load(tmp_path / "model.keras"), inp.x)

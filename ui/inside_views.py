@@ -109,10 +109,10 @@ def step_by_step() -> None:
 
 # --- 2. the hidden state of a trained model ------------------------------------------------
 @st.cache_resource(show_spinner=f"Loading the model ({TF_NOTE})...", max_entries=4)
-def _model(path: str, mtime: float):
-    from core.tf import keras_module
+def _model(task: str, run_dir: str, mtime: float):
+    from core.inspect import load_run_model
 
-    return keras_module().saving.load_model(path, safe_mode=True)
+    return load_run_model(task, Path(run_dir))
 
 
 @st.cache_data(show_spinner="Reading the run's data...", max_entries=16)
@@ -127,7 +127,7 @@ def _states(run_id: str, task: str, value: str, mtime: float) -> dict:
 
     store = run_store()
     run_dir = store.run_dir(run_id)
-    model = _model(str(run_dir / "model.keras"), mtime)
+    model = _model(task, str(run_dir), mtime)
     inp = adapter_for(task).prepare(run_dir, store.get(run_id)["config"], model, value)
     layers = hidden_states(model, inp.x, inp.steps)
     steps = len(layers[0].h)
