@@ -377,10 +377,12 @@ def clipping_chart(demo: dict) -> tuple[go.Figure, str]:
     raw = max(r["update_norm"] for r in demo["unclipped"])
     clipped = max(r["update_norm"] for r in demo["clipped"])
     weights = demo["unclipped"][0]["weight_norm"]
+    share = raw / weights
+    size = f"{share:,.0f} times" if share >= 10 else f"{share:.2g} times" if share >= 1 else f"{share:.0%} of"
     return fig, (
-        f"Without clipping the largest update was {raw:,.4g}, {raw / weights:,.0f} times the size of all the"
-        f" starting weights together ({weights:.3g}); with clipping it was {clipped:.3g}, never more than"
-        f" learning rate × clip norm = {cap:.3g}."
+        f"Without clipping the largest update was {raw:,.4g}, {size} the size of all the starting weights"
+        f" together ({weights:.3g}); with clipping it was {clipped:.3g}, never more than learning rate ×"
+        f" clip norm = {cap:.3g}."
     )
 
 
@@ -396,8 +398,9 @@ def cell_loss_chart(curves: dict[str, list[dict]], y_title: str = "validation lo
         if finite:
             best[cell] = min(finite)
     _layout(fig, "Validation loss per epoch, same data, seed and size (lower is better)", "epoch", y_title)
+    fig.update_xaxes(dtick=1)
     if not best:
         return fig, "No epochs finished yet."
     winner = min(best, key=best.get)
     listing = ", ".join(f"{CELL_LABELS.get(c, c)} {v:.4g}" for c, v in best.items())
-    return fig, f"Lowest validation loss so far: {listing}; {CELL_LABELS.get(winner, winner)} is lowest."
+    return fig, f"Lowest validation loss reached: {listing}; {CELL_LABELS.get(winner, winner)} is lowest."

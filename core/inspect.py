@@ -222,7 +222,10 @@ def load_run_model(task: str, run_dir: Path):
 
     module = importlib.import_module(RUNNERS[task].split(":")[0]) if task in RUNNERS else None
     if module is not None and hasattr(module, "load"):
-        return module.load(Path(run_dir))[0]
+        try:
+            return module.load(Path(run_dir))[0]
+        except FileNotFoundError:
+            pass  # a companion (scaler, vocabulary) is missing: the model alone is enough here
     return keras_module().saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
 
 
