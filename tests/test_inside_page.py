@@ -105,6 +105,14 @@ def test_hidden_state_of_a_stored_run(fresh_app):
     at.selectbox(key="in_feature").set_value("position in the window").run()
     assert not at.exception
     assert any("position in the window" in c.value for c in at.caption)
+    # "Open in its page" on the Runs page selects a run here.
+    newer = _stored_forecast_model()
+    at.session_state["in__open"] = run_id
+    at.run()
+    assert (
+        at.selectbox(key="in_run").options[0].startswith(newer) and at.selectbox(key="in_run").value == run_id
+    )
+    assert any(run_id in i.value for i in at.info)
 
 
 def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(fresh_app, monkeypatch):

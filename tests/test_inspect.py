@@ -23,23 +23,23 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("kind", ["simple", "lstm", "gru"])
-def test_numpy_steps_match_keras_on_random_weights(kind):
+@pytest.mark.parametrize("units,n_in,steps,std", [(5, 3, 9, 0.5), (32, 8, 50, 0.2)])
+def test_numpy_steps_match_keras_on_random_weights(kind, units, n_in, steps, std):
+    # Random weights, biases included. (Far past the edge of chaos, e.g. SimpleRNN weights with
+    # std 0.5 at 32 units, float32 rounding differences grow with every step: 1e-5 after 50.)
     rng = np.random.default_rng(3)
     gates = {"simple": 1, "lstm": 4, "gru": 3}[kind]
-    units, n_in = 5, 3
     bias_shape = (2, gates * units) if kind == "gru" else (gates * units,)
-    weights = [
-        rng.normal(0, 0.5, s).astype("float32")
-        for s in [(n_in, gates * units), (units, gates * units), bias_shape]
-    ]
-    xs = rng.normal(size=(9, n_in)).astype("float32")  # (time, features)
+    shapes = [(n_in, gates * units), (units, gates * units), bias_shape]
+    weights = [rng.normal(0, std, s).astype("float32") for s in shapes]
+    xs = rng.normal(size=(steps, n_in)).astype("float32")  # (time, features)
     expected = ins.keras_states(kind, weights, xs)
     cell = Cell(kind, *weights)
     got = cell.run(xs)["h"]
-    assert got.shape == expected.shape == (9, units)
+    assert got.shape == expected.shape == (steps, units)
     assert np.abs(got - expected).max() < 1e-5
     # The step-by-step view shows exactly these numbers: its last row is the new state.
-    for t in (0, 4, 8):
+    for t in (0, steps // 2, steps - 1):
         parts = ins.step_parts(cell, xs, t)
         assert parts[-1].key == "h" and np.abs(parts[-1].values - expected[t]).max() < 1e-5
         assert [p.key for p in parts] == [k for k, _ in ins.STEP_PARTS[kind]]
@@ -273,3 +273,10 @@ def test_memory_command_line(capsys):
     )
     final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert final["task"] == "memory" and 0 <= final["test"]["accuracy"] <= 1 and final["run_id"]
+    # The Runs page's recipe for a memory run is a command line that rebuilds the same config.
+    from core.__main__ import config_from_args, parser, recipe
+
+    cfg = memory.config_for("lstm", length=30, scale=1.5, epochs=2, units=16, seed=3)
+    args = recipe("memory", to_dict(cfg))
+    assert args[:4] == ["python", "-m", "core", "memory"]
+    assert config_from_args(type(cfg), parser().parse_args(args[3:])) == cfg

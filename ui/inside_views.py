@@ -200,6 +200,11 @@ def trained_state() -> None:
     except (DataError, ValueError) as exc:
         st.error(str(exc))
         return
+    except Exception as exc:  # a stored model this view cannot take apart: say so, no traceback
+        st.error(
+            f"This run's model could not be inspected ({exc.__class__.__name__}: {exc}). Try another run."
+        )
+        return
     _draw_states(res)
 
 
