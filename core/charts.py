@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 
 from core.midi import note_name
@@ -503,6 +504,12 @@ CELL_COLOURS = {"simple": PALETTE["vermillion"], "lstm": PALETTE["blue"], "gru":
 CELL_LABELS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 
+def _tick_step(labels: list[str]) -> int:
+    """Label every n-th step so that long labels (dates, words) do not overlap: about 60 characters' room."""
+    width = max(1.0, sum(len(str(t)) for t in labels) / max(1, len(labels)))
+    return max(1, int(np.ceil(len(labels) / max(4, int(60 / max(1.0, width / 1.5))))))
+
+
 def show_token(token: str) -> str:
     """A token as an axis label: whitespace made visible."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
@@ -540,8 +547,6 @@ def state_heatmap(
     values, labels: list[str], title: str, order=None, r=None, gate: bool = False
 ) -> tuple[go.Figure, str]:
     """Activations (time, units) as a heatmap: time along x (labelled by token), units along y."""
-    import numpy as np
-
     values = np.asarray(values)
     order = np.arange(values.shape[1]) if order is None else np.asarray(order)
     z = values[:, order].T  # (units, time)
@@ -556,7 +561,7 @@ def state_heatmap(
             hovertemplate="step %{x} (%{customdata}), %{y}: %{z:.3f}<extra></extra>",
         )
     )  # fmt: skip
-    step = max(1, len(labels) // 60)
+    step = _tick_step(labels)
     fig.update_xaxes(tickvals=list(range(0, len(labels), step)), ticktext=ticks[::step], tickangle=0)
     fig.update_yaxes(autorange="reversed")
     _layout(
@@ -588,7 +593,7 @@ def unit_trace_chart(activation, feature, labels: list[str], unit: int, feature_
         line={"color": PALETTE["orange"], "shape": "hv"},
     )
     fig.add_scatter(x=x, y=list(activation), mode="lines+markers", name=f"unit {unit + 1}", line={"color": PALETTE["blue"]})  # fmt: skip
-    step = max(1, len(labels) // 60)
+    step = _tick_step(labels)
     fig.update_xaxes(tickvals=x[::step], ticktext=[show_token(t) for t in labels][::step], tickangle=0)
     _layout(fig, f"Unit {unit + 1} beside '{feature_name}'", "input step", "activation / feature value")
     if len(set(map(float, feature))) < 2:
@@ -622,6 +627,8 @@ def gradient_norm_chart(curves: dict[str, list[float]], title: str) -> tuple[go.
         if norms and norms[0] > 0:
             ratios[label] = norms[-1] / norms[0]
     _layout(fig, title, "distance: steps between the input and the answer", "gradient norm (log scale)")
+    if len(curves) > 3:  # two legend rows: keep them clear of the title
+        fig.update_layout(margin={"t": 110}, height=420)
     fig.update_yaxes(type="log", exponentformat="power")
     if not ratios:
         return fig, "No gradients measured yet."
@@ -634,7 +641,9 @@ def gradient_norm_chart(curves: dict[str, list[float]], title: str) -> tuple[go.
 def _times(ratio: float) -> str:
     if ratio <= 0 or not math.isfinite(ratio):
         return "zero"
-    return f"{1 / ratio:,.3g} times smaller" if ratio < 1 else f"{ratio:,.3g} times larger"
+    factor = 1 / ratio if ratio < 1 else ratio
+    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else f"{factor:.1e}"
+    return f"{text} times {'smaller' if ratio < 1 else 'larger'}"
 
 
 def clipping_chart(demo: dict) -> tuple[go.Figure, str]:
@@ -659,10 +668,12 @@ def clipping_chart(demo: dict) -> tuple[go.Figure, str]:
     raw = max(r["update_norm"] for r in demo["unclipped"])
     clipped = max(r["update_norm"] for r in demo["clipped"])
     weights = demo["unclipped"][0]["weight_norm"]
+    share = raw / weights
+    size = f"{share:,.0f} times" if share >= 10 else f"{share:.2g} times" if share >= 1 else f"{share:.0%} of"
     return fig, (
-        f"Without clipping the largest update was {raw:,.4g}, {raw / weights:,.0f} times the size of all the"
-        f" starting weights together ({weights:.3g}); with clipping it was {clipped:.3g}, never more than"
-        f" learning rate × clip norm = {cap:.3g}."
+        f"Without clipping the largest update was {raw:,.4g}, {size} the size of all the starting weights"
+        f" together ({weights:.3g}); with clipping it was {clipped:.3g}, never more than learning rate ×"
+        f" clip norm = {cap:.3g}."
     )
 
 
@@ -678,8 +689,9 @@ def cell_loss_chart(curves: dict[str, list[dict]], y_title: str = "validation lo
         if finite:
             best[cell] = min(finite)
     _layout(fig, "Validation loss per epoch, same data, seed and size (lower is better)", "epoch", y_title)
+    fig.update_xaxes(dtick=1)
     if not best:
         return fig, "No epochs finished yet."
     winner = min(best, key=best.get)
     listing = ", ".join(f"{CELL_LABELS.get(c, c)} {v:.4g}" for c, v in best.items())
-    return fig, f"Lowest validation loss so far: {listing}; {CELL_LABELS.get(winner, winner)} is lowest."
+    return fig, f"Lowest validation loss reached: {listing}; {CELL_LABELS.get(winner, winner)} is lowest."

@@ -209,6 +209,26 @@ def sequence_model(model):
     return keras.Model(owner.inputs, outputs), [layers[i] for i in rec]
 
 
+def load_run_model(task: str, run_dir: Path):
+    """A stored run's model, through its task's own `load(run_dir)` when it has one.
+
+    A task's `load` returns (model, ...) and registers what the model needs to
+    load (a custom attention layer, say); other tasks' models load directly.
+    """
+    import importlib
+
+    from core.jobs import RUNNERS
+    from core.tf import keras_module
+
+    module = importlib.import_module(RUNNERS[task].split(":")[0]) if task in RUNNERS else None
+    if module is not None and hasattr(module, "load"):
+        try:
+            return module.load(Path(run_dir))[0]
+        except FileNotFoundError:
+            pass  # a companion (scaler, vocabulary) is missing: the model alone is enough here
+    return keras_module().saving.load_model(Path(run_dir) / "model.keras", safe_mode=True)
+
+
 @dataclass
 class LayerStates:
     name: str
@@ -222,14 +242,15 @@ class LayerStates:
 def hidden_states(model, x, steps: int | None = None) -> list[LayerStates]:
     """Each recurrent layer's hidden states for one input (batch of one) as (time, units).
 
-    `x` feeds the model that holds the recurrent layers (see `recurrent_owner`);
+    `x` feeds the model that holds the recurrent layers (see `recurrent_owner`;
+    a list for a model with several inputs);
     `steps` keeps only the first steps (e.g. the words of a padded review). For
     LSTM and GRU layers the gates come from the numpy cells on the same weights
     (the forward direction of a bidirectional layer), and the numpy hidden
     states are checked against Keras's.
     """
     sub, layers = sequence_model(model)
-    outs = sub([x], training=False)
+    outs = sub(x if isinstance(x, list) else [x], training=False)
     out = []
     for n, layer in enumerate(layers):
         inputs = np.asarray(outs[2 * n])[0][:steps]  # (time, features)

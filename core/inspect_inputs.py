@@ -41,7 +41,7 @@ MAX_STEPS = 400
 
 @dataclass
 class ModelInput:
-    x: Any  # (1, time, ...) for the model holding the recurrent layers
+    x: Any  # (1, time, ...) for the model holding the recurrent layers (a list if it has several inputs)
     labels: list[str]  # (time,)
     features: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (time,)
     steps: int | None = None  # real steps (the rest is padding)
@@ -109,7 +109,11 @@ VOWELS = set("aeiouAEIOU")
 
 
 def char_features(text: str) -> dict[str, np.ndarray]:
-    """Per-character signals in the spirit of Karpathy's interpretable char-rnn cells."""
+    """Per-character signals in the spirit of Karpathy's interpretable char-rnn cells.
+
+    "inside quotes" only when the text has double quotes (Tiny Shakespeare has none);
+    "in a speaker's name" marks lines that end with ':' (ROMEO:), as Shakespeare's do.
+    """
     quotes, inside, line_pos, col = [], False, [], 0
     for ch in text:
         if ch == '"':
@@ -117,17 +121,26 @@ def char_features(text: str) -> dict[str, np.ndarray]:
         quotes.append(float(inside or ch == '"'))
         line_pos.append(float(col))
         col = 0 if ch == "\n" else col + 1
-    return {
-        "inside quotes": np.array(quotes),
+    names = []
+    for line in text.split("\n"):
+        names += [float(line.rstrip().endswith(":") and bool(line.strip()))] * len(line) + [0.0]
+    feats = {
         "position in the line": np.array(line_pos),
+        "in a speaker's name": np.array(names[: len(text)]),
         "a vowel": np.array([float(c in VOWELS) for c in text]),
         "an upper-case letter": np.array([float(c.isupper()) for c in text]),
         "a space or punctuation": np.array([float(not c.isalnum()) for c in text]),
     }
+    if '"' in text:
+        feats = {"inside quotes": np.array(quotes), **feats}
+    return feats
 
 
 def _text_default(run_dir: Path, config: dict) -> str:
-    return 'ROMEO:\nShe said, "But soft, what light through yonder window breaks?"\nAnd I replied.'
+    return (
+        "ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n\n"
+        "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?"
+    )
 
 
 def _text_prepare(run_dir: Path, config: dict, model, value: str) -> ModelInput:
@@ -148,7 +161,7 @@ def _text_prepare(run_dir: Path, config: dict, model, value: str) -> ModelInput:
 
 TEXT = InputAdapter(
     "Text for the model to read",
-    "Each character is one time step. Quotes, new lines and capitals give units something to track.",
+    "Each character is one time step. New lines, speakers' names, capitals and quotes give units something to track.",
     _text_default,
     _text_prepare,
 )
@@ -183,7 +196,7 @@ def _words_prepare(run_dir: Path, config: dict, model, value: str) -> ModelInput
     if n == 0:
         raise DataError("None of these words could be read: type a sentence in English.")
     vocab = vec.get_vocabulary()
-    words = [vocab[i] if i > 1 else "[unknown]" for i in ids[0, :n]]
+    words = [str(vocab[i]) if i > 1 else "[unknown]" for i in ids[0, :n]]
     feats = {
         "a positive word": np.array([float(w in POSITIVE) for w in words]),
         "a negative word": np.array([float(w in NEGATIVE) for w in words]),

@@ -53,7 +53,7 @@ class Cell:
         xk = x @ self.kernel  # (batch, u | 4u | 3u) the input's contribution
         if self.kind == "simple":
             hr = state[0] @ self.recurrent  # (batch, u) the memory's contribution
-            total = xk + hr + self.bias
+            total = xk + self.bias + hr  # Keras's order of additions: rounding matches more closely
             h = np.tanh(total)
             parts = {"input_part": xk, "memory_part": hr, "bias": self.bias[None], "sum": total}
             return h, (h,), parts if detail else {}

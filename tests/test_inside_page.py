@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import subprocess
@@ -78,23 +77,24 @@ def test_step_through_a_keras_layer_with_next_and_back(fresh_app):
     )  # input, two states, four gate rows, products, new memory and state
 
 
-def _tiny_forecast_run() -> str:
-    import threading
-
-    from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig, to_dict
-    from core.jobs import execute
+def _stored_forecast_model() -> str:
+    """A run in the store with a (not trained: the page only reads it) forecasting model."""
+    from core.config import ArchitectureConfig, ForecastConfig, to_dict
+    from core.models import build_regressor
     from core.runs import RunStore
 
     store = RunStore()
-    cfg = ForecastConfig(data="synthetic", synthetic_length=300, lookback=12,
-                         arch=ArchitectureConfig(cell="lstm", units=6), train=TrainingConfig(epochs=1))  # fmt: skip
+    cfg = ForecastConfig(
+        data="synthetic", synthetic_length=300, lookback=12, arch=ArchitectureConfig(cell="lstm", units=6)
+    )
     run_id = store.create("forecast", to_dict(cfg))
-    execute("forecast", cfg, store, run_id, lambda k, p: None, threading.Event())
+    build_regressor(cfg.arch, cfg.lookback, 1, cfg.horizon).save(store.run_dir(run_id) / "model.keras")
+    store.finish(run_id, "done")
     return run_id
 
 
 def test_hidden_state_of_a_stored_run(fresh_app):
-    run_id = _tiny_forecast_run()
+    run_id = _stored_forecast_model()
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert at.selectbox(key="in_run").value == run_id
     at = submit(at, "Show the hidden state")
@@ -105,58 +105,60 @@ def test_hidden_state_of_a_stored_run(fresh_app):
     at.selectbox(key="in_feature").set_value("position in the window").run()
     assert not at.exception
     assert any("position in the window" in c.value for c in at.caption)
+    # "Open in its page" on the Runs page selects a run here.
+    newer = _stored_forecast_model()
+    at.session_state["in__open"] = run_id
+    at.run()
+    assert (
+        at.selectbox(key="in_run").options[0].startswith(newer) and at.selectbox(key="in_run").value == run_id
+    )
+    assert any(run_id in i.value for i in at.info)
 
 
-def test_gradients_and_cell_comparison_train_as_three_jobs_each(fresh_app, monkeypatch):
-    from core import inspect, memory
-    from core.config import ForecastConfig
+def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(fresh_app, monkeypatch):
+    from core import inspect
+    from core.config import MemoryConfig
     from core.runs import RunStore
 
-    # Tiny versions of the page's settings, so that six jobs take seconds.
-    monkeypatch.setattr(
-        inspect,
-        "_compare_presets",
-        lambda: {"forecast": ForecastConfig(data="synthetic", synthetic_length=300, lookback=10)},
-    )
-    monkeypatch.setattr(memory, "config_for", functools.partial(memory.config_for, units=8, samples=300))
+    # A tiny long-memory task, so that the three jobs take seconds.
+    monkeypatch.setattr(inspect, "_compare_presets", lambda: {"memory": MemoryConfig(length=10, samples=300)})
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.slider(key="in_length").set_value(10)
-    at.slider(key="in_mem_epochs").set_value(1)
     at = submit(at, "Measure the untrained")
     assert any(t.startswith("Untrained networks: gradient by distance (T = 10") for t in titles(at))
-    at = submit(at, "Train all three briefly")
-    # Six jobs at once would exceed the per-session limit of three: let the first three finish.
-    at = run_until(at, lambda a: len(a.dataframe) >= 1, 400)  # the memory table: those jobs are done
-    at.selectbox(key="in_cmp_task").set_value("forecast")
+    assert at.selectbox(key="in_cmp_task").value == "memory"
     at.select_slider(key="in_cmp_units").set_value(8)
     at.slider(key="in_cmp_epochs").set_value(2)
     at = submit(at, "Train SimpleRNN, LSTM and GRU")
-    at = run_until(
-        at, lambda a: any("Parameters:" in c.value for c in a.caption) and len(a.dataframe) >= 2, 400
-    )
-    store = RunStore()
-    runs = store.list()
-    assert sorted(r["task"] for r in runs) == ["forecast"] * 3 + ["memory"] * 3
-    assert all(r["status"] == "done" for r in runs)
-    assert sorted(r["config"]["arch"]["cell"] for r in runs if r["task"] == "forecast") == [
-        "gru",
-        "lstm",
-        "simple",
-    ]
-    cmp = at.dataframe[-1].value
+    at = run_until(at, lambda a: any("Parameters:" in c.value for c in a.caption), 300)
+    runs = RunStore().list()
+    assert sorted(r["config"]["arch"]["cell"] for r in runs) == ["gru", "lstm", "simple"]
+    assert all(r["status"] == "done" and r["task"] == "memory" for r in runs)
+    assert {r["config"]["arch"]["units"] for r in runs} == {8} and {
+        r["config"]["train"]["seed"] for r in runs
+    } == {0}
+    table = at.dataframe[-1].value
     assert (
-        cmp.loc["LSTM", "parameters"] > cmp.loc["GRU", "parameters"] > cmp.loc["SimpleRNN", "parameters"] > 0
+        table.loc["LSTM", "parameters"]
+        > table.loc["GRU", "parameters"]
+        > table.loc["SimpleRNN", "parameters"]
+        > 0
     )
-    assert (cmp["seconds per epoch"] > 0).all() and (cmp["epochs"] == 2).all()
+    assert (table["seconds per epoch"] > 0).all() and (table["epochs"] == 2).all()
+    assert table["on held-out data"].str.contains(r"accuracy [01]\.\d\d \(chance 0\.\d\d\)").all()
     curves = next(
         s for s in specs(at) if s["layout"]["title"]["text"].startswith("Validation loss per epoch")
     )
     assert [t["name"] for t in curves["data"]] == ["SimpleRNN", "LSTM", "GRU"]
+
+    # Section 3 draws the same kind of jobs (its button submits them with the sliders' settings):
+    # before-and-after gradients and the accuracy table.
+    by_cell = {r["config"]["arch"]["cell"]: r["id"] for r in runs}
+    at.session_state["in__mem_jobs"] = {cell: by_cell[cell] for cell in ("simple", "lstm", "gru")}
+    at.run()
+    assert any(t.startswith("Before (dotted) and after (solid) a short training, T = 10") for t in titles(at))
     mem = at.dataframe[0].value
-    assert (
-        list(mem.index) == ["SimpleRNN", "LSTM", "GRU"] and mem["accuracy after training"].between(0, 1).all()
-    )
-    assert any(t.startswith("Before (dotted) and after (solid)") for t in titles(at))
+    assert list(mem.index) == ["SimpleRNN", "LSTM", "GRU"] and mem["accuracy trained"].between(0, 1).all()
 
 
 def test_a_comparison_without_three_free_slots_submits_nothing(fresh_app):

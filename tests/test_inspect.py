@@ -23,23 +23,23 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("kind", ["simple", "lstm", "gru"])
-def test_numpy_steps_match_keras_on_random_weights(kind):
+@pytest.mark.parametrize("units,n_in,steps,std", [(5, 3, 9, 0.5), (32, 8, 50, 0.2)])
+def test_numpy_steps_match_keras_on_random_weights(kind, units, n_in, steps, std):
+    # Random weights, biases included. (Far past the edge of chaos, e.g. SimpleRNN weights with
+    # std 0.5 at 32 units, float32 rounding differences grow with every step: 1e-5 after 50.)
     rng = np.random.default_rng(3)
     gates = {"simple": 1, "lstm": 4, "gru": 3}[kind]
-    units, n_in = 5, 3
     bias_shape = (2, gates * units) if kind == "gru" else (gates * units,)
-    weights = [
-        rng.normal(0, 0.5, s).astype("float32")
-        for s in [(n_in, gates * units), (units, gates * units), bias_shape]
-    ]
-    xs = rng.normal(size=(9, n_in)).astype("float32")  # (time, features)
+    shapes = [(n_in, gates * units), (units, gates * units), bias_shape]
+    weights = [rng.normal(0, std, s).astype("float32") for s in shapes]
+    xs = rng.normal(size=(steps, n_in)).astype("float32")  # (time, features)
     expected = ins.keras_states(kind, weights, xs)
     cell = Cell(kind, *weights)
     got = cell.run(xs)["h"]
-    assert got.shape == expected.shape == (9, units)
+    assert got.shape == expected.shape == (steps, units)
     assert np.abs(got - expected).max() < 1e-5
     # The step-by-step view shows exactly these numbers: its last row is the new state.
-    for t in (0, 4, 8):
+    for t in (0, steps // 2, steps - 1):
         parts = ins.step_parts(cell, xs, t)
         assert parts[-1].key == "h" and np.abs(parts[-1].values - expected[t]).max() < 1e-5
         assert [p.key for p in parts] == [k for k, _ in ins.STEP_PARTS[kind]]
@@ -146,7 +146,7 @@ def test_hidden_state_heatmap_of_a_stored_forecasting_run(tmp_path):
     arch = ArchitectureConfig(cell="lstm", units=6, layers=2, layer_norm=True)
     store, run_id, cfg = _forecast_run(arch)
     run_dir = store.run_dir(run_id)
-    model = _load(run_dir / "model.keras")
+    model = ins.load_run_model("forecast", run_dir)  # through core.forecasting.load
     assert len(_check_states(model, cfg, run_dir, arch)) == 2
     # The last layer's last state is what the forecast head reads: it must be the model's own.
     inp = FORECAST.prepare(run_dir, to_dict(cfg), model, "0")
@@ -174,10 +174,13 @@ def test_hidden_states_of_a_char_model_with_its_vocabulary(tmp_path):
         tmp_path / "model.keras"
     )
     (tmp_path / "vocab.json").write_text(json.dumps(chars))
-    text = 'ROMEO: "abc"\nzz'
+    text = 'ROMEO:\nHe said "abc"\nzz'
     inp = TEXT.prepare(tmp_path, {}, _load(tmp_path / "model.keras"), text)
     assert inp.labels == list(text) and "'z'" in inp.note
-    assert inp.features["inside quotes"].tolist() == [0] * 7 + [1] * 5 + [0] * 3
+    assert inp.features["inside quotes"].tolist() == [0] * 15 + [1] * 5 + [0] * 3
+    assert inp.features["in a speaker's name"].tolist() == [1] * 6 + [0] * 17
+    assert inp.features["position in the line"].tolist()[-3:] == [13, 0, 1]
+    assert "inside quotes" not in TEXT.prepare(tmp_path, {}, None, "ROMEO:\nno quotes").features
     (layer,) = ins.hidden_states(_load(tmp_path / "model.keras"), inp.x, inp.steps)
     assert layer.h.shape == (len(text), 5) and layer.numpy_difference < 1e-5
     assert adapter_for("music").prepare(tmp_path, {}, _load(tmp_path / "model.keras"), "1 2 3").labels == [
@@ -209,15 +212,16 @@ def test_hidden_states_of_a_string_input_classifier(tmp_path):
     assert np.allclose(layer.h[-1], final, atol=1e-5)
 
 
-def test_hidden_states_of_a_memory_run(tmp_path):
-    cfg = memory.config_for("gru", length=20, epochs=1, units=8, samples=300)
-    memory.train(cfg, TrainContext(run_dir=tmp_path))
-    inp = MEMORY.prepare(tmp_path, to_dict(cfg), _load(tmp_path / "model.keras"), "3")
+def test_hidden_states_of_a_memory_model(tmp_path):
+    cfg = memory.config_for("gru", length=20, units=8)
+    memory.build_model(20, cfg.arch).save(tmp_path / "model.keras")
+    inp = MEMORY.prepare(
+        tmp_path, to_dict(cfg), ins.load_run_model("memory", tmp_path), "3"
+    )  # no load(): direct
     assert inp.labels[3].startswith("★") and MEMORY.choices(tmp_path, to_dict(cfg)) == 20
+    assert inp.features["steps since the mark"][:5].tolist() == [0, 0, 0, 0, 1]
     (layer,) = ins.hidden_states(_load(tmp_path / "model.keras"), inp.x)
-    assert layer.h.shape == (20, 8)
-    result = json.loads((tmp_path / "result.json").read_text())
-    assert len(result["display"]["before"]["norms"]) == 20
+    assert layer.h.shape == (20, 8) and layer.numpy_difference < 1e-5
 
 
 def test_units_sorted_by_the_feature_they_follow():
@@ -233,8 +237,11 @@ def test_units_sorted_by_the_feature_they_follow():
 
 def test_param_count_and_time_per_epoch(tmp_path):
     model = memory.build_model(10, ArchitectureConfig(cell="gru", units=7))
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(np.zeros((4, 10, 2)), np.zeros((4, 1)), verbose=0)  # optimizer state must not count
+    from core.tf import keras_module
+
+    optimizer = keras_module().optimizers.Adam()
+    model.compile(optimizer=optimizer, loss="mse")
+    optimizer.build(model.trainable_variables)  # saved with the model; it must not count
     model.save(tmp_path / "model.keras")
     assert ins.param_count(tmp_path / "model.keras") == model.count_params() > 0
     assert ins.seconds_per_epoch([{"elapsed": 3.0}, {"elapsed": 4.0}, {"elapsed": 5.5}]) == 1.5
@@ -266,3 +273,10 @@ def test_memory_command_line(capsys):
     )
     final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert final["task"] == "memory" and 0 <= final["test"]["accuracy"] <= 1 and final["run_id"]
+    # The Runs page's recipe for a memory run is a command line that rebuilds the same config.
+    from core.__main__ import config_from_args, parser, recipe
+
+    cfg = memory.config_for("lstm", length=30, scale=1.5, epochs=2, units=16, seed=3)
+    args = recipe("memory", to_dict(cfg))
+    assert args[:4] == ["python", "-m", "core", "memory"]
+    assert config_from_args(type(cfg), parser().parse_args(args[3:])) == cfg

@@ -25,6 +25,8 @@ from ui.state import shared_settings
 
 P = "in"
 TF_NOTE = "the first time loads TensorFlow, about 10 s"
+LOSS_NAMES = {"forecast": "validation loss (mean squared error, scaled values)",
+              "memory": "validation loss (cross-entropy, nats)", "text": "validation loss (nats per character)"}  # fmt: skip
 TASK_NAMES = {"memory": "Long-memory toy task", "forecast": "Forecasting (synthetic temperatures)",
               "text": "Shakespeare (characters)", "music": "Music (notes)", "sentiment": "Sentiment (reviews)"}  # fmt: skip
 
@@ -93,9 +95,9 @@ def _untrained(length: int, scale: float) -> dict:
     return memory.untrained_norms(length, scale)
 
 
-@st.cache_data(show_spinner="Training an exploding SimpleRNN for a few steps...", max_entries=8)
-def _clipping(length: int) -> dict:
-    return memory.clipping_demo(length, scale=3.0, clip=1.0)
+@st.cache_data(show_spinner="Training an exploding SimpleRNN for a few steps...", max_entries=2)
+def _clipping() -> dict:
+    return memory.clipping_demo(length=50, scale=3.0, clip=1.0)
 
 
 def _beside(fig, summary: str, key: str, words: str) -> None:
@@ -149,11 +151,11 @@ def gradients() -> None:
         if st.button(
             "Run the exploding case",
             key=f"{P}__clip_btn",
-            help="Trains a SimpleRNN (weights × 3) for 15 steps, without and with clipping.",
+            help="Trains a SimpleRNN (T = 50, recurrent weights × 3) for 15 steps with plain SGD, without and with clipping.",
         ):
-            st.session_state[f"{P}__clip"] = length
+            st.session_state[f"{P}__clip"] = True
         if st.session_state.get(f"{P}__clip"):
-            fig, summary = clipping_chart(_clipping(st.session_state[f"{P}__clip"]))
+            fig, summary = clipping_chart(_clipping())
             _beside(fig, summary, f"{P}__clip_chart",
                     "Each point is one training step. Without clipping the first step is enormous and the"
                     " network is wrecked: its units saturate and the loss stops falling. With clipping every"
@@ -176,18 +178,32 @@ def _memory_results(snaps: dict) -> None:
     rows = []
     for cell, res in done.items():
         f = res["final"]
-        rows.append({"cell": CELL_LABELS[cell], "accuracy before training": f["test"]["accuracy_untrained"],
-                     "accuracy after training": f["test"]["accuracy"], "chance (always the commoner answer)": f["test"]["chance"],
-                     f"gradient kept over {n} steps, before": f["gradient_ratio_untrained"],
-                     f"gradient kept over {n} steps, after": f["gradient_ratio"]})  # fmt: skip
+        rows.append({"cell": CELL_LABELS[cell], "accuracy untrained": f["test"]["accuracy_untrained"],
+                     "accuracy trained": f["test"]["accuracy"], "chance": f["test"]["chance"],
+                     "gradient kept, untrained": f["gradient_ratio_untrained"], "gradient kept, trained": f["gradient_ratio"]})  # fmt: skip
     table = pd.DataFrame(rows).set_index("cell")
     st.dataframe(table.style.format("{:.3g}"), width="stretch", key=f"{P}__mem_table")
     size = next(iter(done.values()))["display"]["test_size"]
-    st.caption(f"Accuracy on {size} held-out sequences whose marked number lies at least 0.9 × T steps back."
-               " 'Gradient kept' = gradient T steps back ÷ gradient 1 step back.")  # fmt: skip
+    st.caption(f"Accuracy on {size} held-out sequences whose marked number lies at least 0.9 × T steps back;"
+               " chance: always giving the commoner answer. Gradient kept: the gradient T steps back ÷ the"
+               f" gradient 1 step back (T = {n}).")  # fmt: skip
 
 
 # --- 4. cell comparison -------------------------------------------------------------------
+def _held_out(task: str, final: dict) -> str:
+    """Each run's own test score beside its baseline, in a few words."""
+    test = final.get("test") or {}
+    if task == "forecast" and "rnn" in test:
+        return f"test MAE {test['rnn']['mae']:.3g} (persistence {test['persistence']['mae']:.3g})"
+    if task == "memory" and "accuracy" in test:
+        return f"accuracy {test['accuracy']:.2f} (chance {test['chance']:.2f})"
+    if isinstance(test.get("accuracy"), int | float):
+        return f"test accuracy {test['accuracy']:.3f}"
+    return (
+        f"validation loss {final['val_loss']:.4g}" if isinstance(final.get("val_loss"), int | float) else ""
+    )
+
+
 def compare_cells() -> None:
     tasks = [t for t in TASK_NAMES if t in TASK_CONFIGS and t in RUNNERS]
     tasks += [t for t in RUNNERS if t in TASK_CONFIGS and t not in tasks]
@@ -211,7 +227,10 @@ def compare_cells() -> None:
             st.error(str(exc))
 
     def live(now: dict) -> None:
-        fig, summary = cell_loss_chart({c: s["epochs"] for c, s in now.items()})
+        fig, summary = cell_loss_chart(
+            {c: s["epochs"] for c, s in now.items()},
+            LOSS_NAMES.get(next(iter(now.values()))["task"], "validation loss"),
+        )
         _beside(fig, summary, f"{P}__cmp_chart",
                 "Validation loss is the error on data held back from training: lower is better. Lines that"
                 " fall faster learn faster per epoch; see the table for what each epoch costs.")  # fmt: skip
@@ -225,7 +244,10 @@ def compare_cells() -> None:
         losses = [e["val_loss"] for e in s["epochs"] if "val_loss" in e]
         rows.append({"cell": CELL_LABELS[cell], "parameters": param_count(model) if model.is_file() else None,
                      "seconds per epoch": seconds_per_epoch(s["epochs"]), "epochs": len(s["epochs"]),
-                     "best validation loss": min(losses) if losses else None, "run": s["id"]})  # fmt: skip
-    st.dataframe(pd.DataFrame(rows).set_index("cell"), width="stretch", key=f"{P}__cmp_table")
+                     "best validation loss": min(losses) if losses else None,
+                     "on held-out data": _held_out(s["task"], (s["result"] or {}).get("final", {})), "run": s["id"]})  # fmt: skip
+    table = pd.DataFrame(rows).set_index("cell")
+    formats = {"seconds per epoch": "{:.2f}", "best validation loss": "{:.4g}", "parameters": "{:,.0f}"}
+    st.dataframe(table.style.format(formats, na_rep="-"), width="stretch", key=f"{P}__cmp_table")
     st.caption("Parameters: numbers the network learns (read from each saved model). Seconds per epoch:"
                " the median over epochs, on this machine, one job at a time. Each run is on the Runs page.")  # fmt: skip

@@ -109,10 +109,10 @@ def step_by_step() -> None:
 
 # --- 2. the hidden state of a trained model ------------------------------------------------
 @st.cache_resource(show_spinner=f"Loading the model ({TF_NOTE})...", max_entries=4)
-def _model(path: str, mtime: float):
-    from core.tf import keras_module
+def _model(task: str, run_dir: str, mtime: float):
+    from core.inspect import load_run_model
 
-    return keras_module().saving.load_model(path, safe_mode=True)
+    return load_run_model(task, Path(run_dir))
 
 
 @st.cache_data(show_spinner="Reading the run's data...", max_entries=16)
@@ -127,7 +127,7 @@ def _states(run_id: str, task: str, value: str, mtime: float) -> dict:
 
     store = run_store()
     run_dir = store.run_dir(run_id)
-    model = _model(str(run_dir / "model.keras"), mtime)
+    model = _model(task, str(run_dir), mtime)
     inp = adapter_for(task).prepare(run_dir, store.get(run_id)["config"], model, value)
     layers = hidden_states(model, inp.x, inp.steps)
     steps = len(layers[0].h)
@@ -156,6 +156,7 @@ def trained_state() -> None:
     opened = st.session_state.pop(f"{P}__open", None)  # "Open in its page" on the Runs page
     if opened in runs:
         st.session_state[f"{P}_run"] = opened
+        st.info(f"Run {opened} from the Runs page is selected: press **Show the hidden state**.")
     if st.session_state.get(f"{P}_run") not in runs:
         st.session_state.pop(f"{P}_run", None)
 
@@ -198,6 +199,11 @@ def trained_state() -> None:
         res = _states(*request, (run_dir / "model.keras").stat().st_mtime)
     except (DataError, ValueError) as exc:
         st.error(str(exc))
+        return
+    except Exception as exc:  # a stored model this view cannot take apart: say so, no traceback
+        st.error(
+            f"This run's model could not be inspected ({exc.__class__.__name__}: {exc}). Try another run."
+        )
         return
     _draw_states(res)
 
