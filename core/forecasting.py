@@ -8,7 +8,6 @@ seen the future it is scored on.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import ForecastConfig, to_dict
+from core.config import ForecastConfig
 from core.datasets import (
     DataError,
     fingerprint_frame,
@@ -25,6 +24,7 @@ from core.datasets import (
     read_csv_bytes,
     synthetic_temperature,
 )
+from core.saving import load_run, read_companion, save_run
 
 DEFAULT_COLUMN = {"synthetic": "temperature", "seattle": "temp_max", "stocks": "close"}
 UNITS = {"synthetic": "deg C", "seattle": "deg C", "stocks": "USD"}
@@ -374,23 +374,13 @@ def _future_dates(series: Series, horizon: int) -> list:
 
 
 def save(run_dir: Path, model, cfg: ForecastConfig, scaler: Scaler, final: dict, display: dict) -> None:
-    run_dir = Path(run_dir)
-    model.save(run_dir / "model.keras")
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    (run_dir / "scaler.json").write_text(json.dumps(scaler.to_json()))
-    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+    save_run(run_dir, model, cfg, final, display, scaler=scaler.to_json())
 
 
 def load(run_dir: Path):
     """(model, config, scaler) of a saved forecasting run."""
-    from core.config import from_dict
-    from core.tf import keras_module
-
-    run_dir = Path(run_dir)
-    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
-    cfg = from_dict(ForecastConfig, json.loads((run_dir / "config.json").read_text()))
-    scaler = Scaler.from_json(json.loads((run_dir / "scaler.json").read_text()))
-    return model, cfg, scaler
+    model, cfg = load_run(run_dir, ForecastConfig)
+    return model, cfg, Scaler.from_json(read_companion(run_dir, "scaler"))
 
 
 def verdict(test: dict) -> str:

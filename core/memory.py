@@ -20,13 +20,12 @@ far-back inputs (vanishing); where it grows, updates blow up (exploding).
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from core.config import ArchitectureConfig, MemoryConfig, TrainingConfig, to_dict
+from core.config import ArchitectureConfig, MemoryConfig, TrainingConfig
+from core.saving import save_run
 
 CELLS = ("simple", "lstm", "gru")
 
@@ -190,10 +189,7 @@ def train(cfg: MemoryConfig, ctx) -> dict:
         "train_seconds": round(time.time() - start, 2),
     }
     display = {"before": before, "after": after, "chance": chance, "test_size": len(yl)}
-    run_dir = Path(ctx.run_dir)
-    model.save(run_dir / "model.keras")
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+    save_run(ctx.run_dir, model, cfg, final, display)
     return {"final": final, "display": display, "history": history}
 
 

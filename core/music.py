@@ -12,7 +12,6 @@ held-out notes.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ import numpy as np
 
 from core import melody as ml
 from core import music_corpus as mc
-from core.config import MusicConfig, to_dict
+from core.config import MusicConfig
 from core.datasets import DataError
 from core.midi import write_midi
 from core.numpy_rnn import Cell, LayerNorm, NumpyStack, sample
+from core.saving import load_run, read_companion, save_run
 
 SNIPPET_EVENTS = 32
 
@@ -260,12 +260,9 @@ def save(
     run_dir, model, net, markov: ml.Markov, vocab: ml.Vocab, cfg: MusicConfig, final: dict, display: dict
 ) -> None:
     run_dir = Path(run_dir)
-    model.save(run_dir / "model.keras")
+    save_run(run_dir, model, cfg, final, display, vocab=vocab.tokens)
     save_stack(net, run_dir / "stack.npz")
     np.savez(run_dir / "markov.npz", probs=markov.probs, alpha=np.array(markov.alpha))
-    (run_dir / "vocab.json").write_text(json.dumps(vocab.tokens))
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
 
 
 def load_generator(run_dir) -> tuple[NumpyStack, ml.Markov, ml.Vocab]:
@@ -276,19 +273,14 @@ def load_generator(run_dir) -> tuple[NumpyStack, ml.Markov, ml.Vocab]:
     return (
         load_stack(run_dir / "stack.npz"),
         markov,
-        ml.Vocab(json.loads((run_dir / "vocab.json").read_text())),
+        ml.Vocab(read_companion(run_dir, "vocab")),
     )
 
 
 def load(run_dir):
     """(Keras model, config, vocabulary) of a saved music run."""
-    from core.config import from_dict
-    from core.tf import keras_module
-
-    run_dir = Path(run_dir)
-    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
-    cfg = from_dict(MusicConfig, json.loads((run_dir / "config.json").read_text()))
-    return model, cfg, ml.Vocab(json.loads((run_dir / "vocab.json").read_text()))
+    model, cfg = load_run(run_dir, MusicConfig)
+    return model, cfg, ml.Vocab(read_companion(run_dir, "vocab"))
 
 
 def perplexity(nll: float) -> float:

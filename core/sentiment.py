@@ -10,15 +10,15 @@ with logistic regression is fitted on the same training split.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 
-from core.config import SentimentConfig, to_dict
+from core.config import SentimentConfig
 from core.reviews import EXAMPLES, prepare
+from core.saving import load_run, save_run
 from core.tf import keras_module
 
 # TextVectorization's default standardisation, mirrored so a person sees the words the model reads.
@@ -271,20 +271,13 @@ def train(cfg: SentimentConfig, ctx) -> dict:
 
 
 def save(run_dir: Path, model, cfg: SentimentConfig, final: dict, display: dict) -> None:
-    run_dir = Path(run_dir)
-    model.save(run_dir / "model.keras")
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+    save_run(run_dir, model, cfg, final, display)
 
 
 def load(run_dir: Path):
     """(model, config) of a saved sentiment run; the model takes raw strings."""
-    from core.config import from_dict
-
-    run_dir = Path(run_dir)
     attention_layer()  # registered before loading, so a model with attention deserialises
-    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
-    return model, from_dict(SentimentConfig, json.loads((run_dir / "config.json").read_text()))
+    return load_run(run_dir, SentimentConfig)
 
 
 # --- Try it ----------------------------------------------------------------

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import TextConfig, to_dict
+from core.config import TextConfig
 from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
+from core.saving import load_run, read_companion, save_run
 from core.textsample import (  # noqa: F401 (the generation API, re-exported)
     MAX_GENERATE,
     MAX_PROMPT,
@@ -214,7 +215,7 @@ def build_char_model(cfg: TextConfig, vocab_size: int):
 def load_generator(run_dir: Path) -> tuple[Stepper, Vocab]:
     """The saved numpy weights and vocabulary of a text run (no TensorFlow needed)."""
     run_dir = Path(run_dir)
-    vocab = Vocab(json.loads((run_dir / "vocab.json").read_text()))
+    vocab = Vocab(read_companion(run_dir, "vocab"))
     return Stepper(load_stack(run_dir / "generator.npz")), vocab
 
 
@@ -382,24 +383,14 @@ def train(cfg: TextConfig, ctx) -> dict:
 
 
 def save(run_dir: Path, model, cfg: TextConfig, vocab: Vocab, final: dict, display: dict) -> None:
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    model.save(run_dir / "model.keras")
-    save_stack(stepper_from_model(model).stack, run_dir / "generator.npz")
-    (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    (run_dir / "vocab.json").write_text(json.dumps(vocab.to_json()))
-    (run_dir / "result.json").write_text(json.dumps({"final": final, "display": display}))
+    save_run(run_dir, model, cfg, final, display, vocab=vocab.to_json())
+    save_stack(stepper_from_model(model).stack, Path(run_dir) / "generator.npz")
 
 
 def load(run_dir: Path):
     """(model, config, vocabulary) of a saved text run."""
-    from core.config import from_dict
-    from core.tf import keras_module
-
-    run_dir = Path(run_dir)
-    model = keras_module().saving.load_model(run_dir / "model.keras", safe_mode=True)
-    cfg = from_dict(TextConfig, json.loads((run_dir / "config.json").read_text()))
-    return model, cfg, Vocab(json.loads((run_dir / "vocab.json").read_text()))
+    model, cfg = load_run(run_dir, TextConfig)
+    return model, cfg, Vocab(read_companion(run_dir, "vocab"))
 
 
 def verdict(val_loss: float, baseline: dict) -> str:
