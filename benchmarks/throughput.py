@@ -6,7 +6,8 @@ Three paths on the same data, batch and sequence length, in one process:
 - bare: `model.fit` of the same Keras model with no callbacks;
 - torch: a plain PyTorch `nn.Embedding + nn.GRU/LSTM + nn.Linear` loop of the same size,
   only where `torch` is installed in the benchmark's environment (never an app dependency).
-Each path first trains a few warm-up batches (tracing), then is timed over STEPS batches.
+The model first trains a few warm-up batches (tracing); then the two Keras paths take turns
+on the same model over ROUNDS rounds (medians), which cancels most of a shared machine's drift.
 Target (issue 8): ours at 0.95x bare or better. Run: `python -m benchmarks throughput`.
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-STEPS = 40
+STEPS = 45  # timed batches per path, split over ROUNDS alternating rounds
+ROUNDS = 3
 WARMUP = 5
 
 
@@ -32,7 +34,11 @@ def _data(cfg):
     return np.tile(x, (reps, 1))[:n], np.tile(y, (reps, 1))[:n], corpus.vocab.size
 
 
-def _keras_rate(cfg, x, y, vocab_size, ours: bool) -> float:
+def _keras_rates(cfg, x, y, vocab_size) -> tuple[float, float]:
+    """(ours, bare) chars/s: one model, the two paths alternating over ROUNDS (medians).
+
+    Alternating on the same model cancels most of the drift of a shared machine.
+    """
     from core import textgen
     from core.config import TrainingConfig
     from core.tf import keras_module
@@ -46,13 +52,19 @@ def _keras_rate(cfg, x, y, vocab_size, ours: bool) -> float:
     b = cfg.train.batch_size
     model.fit(x[: WARMUP * b], y[: WARMUP * b], batch_size=b, epochs=1, verbose=0)
     xs, ys = x[WARMUP * b :], y[WARMUP * b :]
-    t = time.perf_counter()
-    if ours:
-        with tempfile.TemporaryDirectory() as tmp:
-            TrainContext(run_dir=Path(tmp)).fit(model, xs, ys, None, TrainingConfig(epochs=1, batch_size=b))
-    else:
-        model.fit(xs, ys, batch_size=b, epochs=1, verbose=0, shuffle=True)
-    return xs.size / (time.perf_counter() - t)
+    per_round = STEPS // ROUNDS * b  # the same batches for both paths in a round
+    ours, bare = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = TrainContext(run_dir=Path(tmp))
+        for r in range(ROUNDS):
+            xr, yr = xs[r * per_round : (r + 1) * per_round], ys[r * per_round : (r + 1) * per_round]
+            t = time.perf_counter()
+            model.fit(xr, yr, batch_size=b, epochs=1, verbose=0, shuffle=True)
+            bare.append(xr.size / (time.perf_counter() - t))
+            t = time.perf_counter()
+            ctx.fit(model, xr, yr, None, TrainingConfig(epochs=1, batch_size=b))
+            ours.append(xr.size / (time.perf_counter() - t))
+    return float(np.median(ours)), float(np.median(bare))
 
 
 def _torch_rate(cfg, x, y, vocab_size) -> float | None:
@@ -102,8 +114,7 @@ def run() -> list[dict]:
 
     cfg = TextConfig()  # the page's and the CLI's default Shakespeare model
     x, y, vocab_size = _data(cfg)
-    bare = _keras_rate(cfg, x, y, vocab_size, ours=False)
-    ours = _keras_rate(cfg, x, y, vocab_size, ours=True)
+    ours, bare = _keras_rates(cfg, x, y, vocab_size)
     torch_rate = _torch_rate(cfg, x, y, vocab_size)
     record = {
         "benchmark": "training_throughput_shakespeare_default",

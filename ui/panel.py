@@ -19,6 +19,7 @@ from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
 
 POLL_SECONDS = 1.0
+QUEUED_POLL_SECONDS = 3.0
 # task -> (page file, widget-key prefix); the Runs page opens runs through this.
 TASK_PAGES = {
     "forecast": ("pages/1_Forecasting.py", "fc"),
@@ -143,13 +144,16 @@ def live_panel(
         st.info("That training belonged to an earlier server session; find it on the Runs page.")
         return
     active = snap["status"] in ACTIVE
+    # A queued job only shows its place in the queue: poll it slower, so a full classroom's
+    # waiting pages leave the server to the ones that are training.
+    every = (QUEUED_POLL_SECONDS if snap["status"] == "queued" else POLL_SECONDS) if active else None
 
-    @st.fragment(run_every=POLL_SECONDS if active else None)
+    @st.fragment(run_every=every)
     def panel() -> None:
         current = manager().snapshot(job_id)
         _draw(current, prefix, y_title, draw_live, hover_unit)
-        if active and current["status"] not in ACTIVE:
-            st.rerun()  # the whole page: show results and stop polling
+        if current["status"] != snap["status"] and (active or current["status"] in ACTIVE):
+            st.rerun()  # the whole page: poll at the new pace, or show results and stop polling
 
     panel()
     if active:
