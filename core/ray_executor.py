@@ -144,7 +144,8 @@ def remote_train(payload: dict, channel) -> dict:
     files = {p.name: p.read_bytes() for p in sorted(run_dir.iterdir()) if p.is_file()}
     shutil.rmtree(run_dir, ignore_errors=True)
     done.set()
-    ray.get(channel.flush.remote())  # every event pushed above has reached the channel
+    with contextlib.suppress(ray.exceptions.RayError):  # the app's channel may be gone; the result is not
+        ray.get(channel.flush.remote())  # every event pushed above has reached the channel
     return {"status": status, "result": result, "error": error, "files": files, "node": node,
             "run_dir": str(run_dir)}  # fmt: skip
 
