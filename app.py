@@ -1,7 +1,7 @@
 """RNN Studio landing page: what an RNN is, a card per page, and the system status.
 
 It must not import TensorFlow (seconds of start-up): versions come from package
-metadata and the run count from the SQLite store.
+metadata and the run count from the run store.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ baseline, so you can see whether the network is really any better.
 """
 )
 
-manager()  # start the training process now: it loads TensorFlow (in its own process) while you read
+jobs = manager()  # start the training process now: it loads TensorFlow (in its own process) while you read
 
 available = [p for p in PAGES if (ROOT / p[0]).exists()]
 cols = st.columns(min(3, len(available)) or 1)
@@ -78,6 +78,12 @@ with st.expander("System status", expanded=False):
 - TensorFlow: **{_version("tensorflow")}** (Keras {_version("keras")}), loaded only when you train
 - Hardware: **{"a GPU is visible" if gpu else "CPU only"}**, {os.cpu_count()} cores
 - Data directory: `{data_dir()}` (set `RNN_STUDIO_DATA` to change it)
-- Runs stored: **{runs}**
+- Runs stored: **{runs}** ({store.describe()}; set `RNN_STUDIO_DB` to a postgresql:// URL to share it)
+- Training runs on: **{jobs.describe_executor()}**
 """
     )
+    if jobs.executor == "local":
+        st.caption(
+            "To train on a Ray cluster instead, run `pip install -r requirements-scale.txt` and start the app"
+            " with `RNN_STUDIO_EXECUTOR=ray://HEAD:10001` (or `auto` on a cluster node): see the README."
+        )

@@ -16,6 +16,7 @@ ALL = [
     "text_quality",
     "sentiment_mr",
     "music",
+    "scale",
 ]
 
 

@@ -278,6 +278,25 @@ def _prediction(store, run_id: str, text: str) -> dict:
     return {"text": text, "positive": analysis.get("positive"), "per_word": sentiment.per_word(analysis)}
 
 
+def _train(task: str, config, store, run_id: str) -> dict:
+    """Train here, or on the Ray cluster that RNN_STUDIO_EXECUTOR names."""
+    from core.jobs import execute
+    from core.ray_executor import RayExecutor, executor_spec
+    from core.training import TrainingError
+
+    spec = executor_spec()
+    if spec == "local":
+        return execute(task, config, store, run_id, _print_event, threading.Event())[1]
+    print(f"training on the Ray cluster {spec}", file=sys.stderr, flush=True)
+    status, result, error = RayExecutor(spec).run(
+        run_id, task, to_dict(config), store, _print_event, threading.Event(),
+        lambda node: print(f"running on node {node}", file=sys.stderr, flush=True),
+    )  # fmt: skip
+    if status == "failed":
+        raise TrainingError(error)
+    return result
+
+
 def runs_command(a: argparse.Namespace) -> int:
     from core import recipes
     from core.datasets import DataError
@@ -315,7 +334,7 @@ def runs_command(a: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from core.datasets import DataError
-    from core.jobs import USER_ERRORS, execute
+    from core.jobs import USER_ERRORS
     from core.runs import RunStore
 
     try:
@@ -345,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             prepare(config)
         store = RunStore()
         run_id = store.create(task, to_dict(config), data_name=getattr(a, "data", ""))
-        _, result = execute(task, config, store, run_id, _print_event, threading.Event())
+        result = _train(task, config, store, run_id)
         final = dict(result["final"], run_id=run_id)
         if task == "text":
             final.update(_text_sample(a, store.run_dir(run_id)))

@@ -52,6 +52,44 @@ def _runner(task: str) -> Callable:
     return getattr(importlib.import_module(module), func)
 
 
+def train_in_dir(
+    task: str,
+    config,
+    run_dir: Path,
+    on_event: Callable[[str, dict], None],
+    stop_event: threading.Event,
+    set_fingerprint: Callable[[str], None] = lambda fp: None,
+) -> tuple[str, dict]:
+    """Train one run, writing its files into run_dir; returns (status, result). No store:
+    a cluster node runs this too, and the app records what comes back."""
+    from core.tf import keras_module
+
+    keras = keras_module()
+    # Reset Keras's global state (layer name counters, graphs) between jobs and
+    # seed every generator so the same config gives the same losses.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(config.train.seed)
+    ctx = TrainContext(
+        run_dir=run_dir, on_event=on_event, stop_event=stop_event, set_fingerprint=set_fingerprint
+    )
+    result = _runner(task)(config, ctx)
+    status = "stopped" if ctx.stop_reason == "user" else "done"
+    result["stop_reason"] = ctx.stop_reason
+    return status, result
+
+
+DISK_FULL = "The disk is full, so the model could not be saved: free some space and train again."
+
+
+def failure_message(exc: BaseException) -> str:
+    """The sentence a failed run is stored with."""
+    if isinstance(exc, USER_ERRORS):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return DISK_FULL
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 def execute(
     task: str,
     config,
@@ -60,47 +98,27 @@ def execute(
     on_event: Callable[[str, dict], None],
     stop_event: threading.Event,
 ) -> tuple[str, dict]:
-    """Train one run to the end and record it; returns (final status, result).
+    """Train one run to the end in this process and record it; returns (final status, result).
 
     Raises the task's exception after recording the run as failed.
     """
-    from core.tf import keras_module, versions
+    from core.tf import versions
 
-    keras = keras_module()
-    # Reset Keras's global state (layer name counters, graphs) between jobs and
-    # seed every generator so the same config gives the same losses.
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(config.train.seed)
-    store.start(run_id, versions=versions())
+    store.start(run_id, versions=versions(), executor="local")
 
     def event(kind: str, payload: dict) -> None:
         if kind == "epoch":
             store.add_epoch(run_id, payload["epoch"], payload)
         on_event(kind, payload)
 
-    ctx = TrainContext(
-        run_dir=store.run_dir(run_id),
-        on_event=event,
-        stop_event=stop_event,
-        set_fingerprint=lambda fp: store.set_fingerprint(run_id, fp),
-    )
+    fingerprint = lambda fp: store.set_fingerprint(run_id, fp)  # noqa: E731
     try:
-        result = _runner(task)(config, ctx)
-    except USER_ERRORS as exc:
-        store.finish(run_id, "failed", error=str(exc))
-        raise
-    except OSError as exc:
-        if exc.errno != errno.ENOSPC:
-            store.finish(run_id, "failed", error=f"{exc.__class__.__name__}: {exc}")
-            raise
-        message = "The disk is full, so the model could not be saved: free some space and train again."
-        store.finish(run_id, "failed", error=message)
-        raise TrainingError(message) from exc
+        status, result = train_in_dir(task, config, store.run_dir(run_id), event, stop_event, fingerprint)
     except Exception as exc:
-        store.finish(run_id, "failed", error=f"{exc.__class__.__name__}: {exc}")
+        store.finish(run_id, "failed", error=failure_message(exc))
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise TrainingError(DISK_FULL) from exc
         raise
-    status = "stopped" if ctx.stop_reason == "user" else "done"
-    result["stop_reason"] = ctx.stop_reason
     store.finish(run_id, status, final=result.get("final", {}))
     return status, result
 
@@ -227,7 +245,7 @@ class ProcessBackend:
         lines = self._lines
         self._send(
             {"op": "run", "job_id": job.id, "task": job.task, "config": to_dict(job.config),
-             "store": str(store.root)}
+             "store": str(store.root), "db": store.url}
         )  # fmt: skip
         if job.stop_event.is_set():
             self.stop(job.id)
@@ -274,13 +292,15 @@ class ProcessBackend:
 class LocalExecutor:
     """Runs jobs one after another in a daemon thread of this process."""
 
+    spec = "local"
+
     def __init__(self, handler: Callable[[Job], None]) -> None:
         self._handler = handler
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="rnn-studio-worker", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job, manager=None) -> None:
         self._queue.put(job)
 
     def _loop(self) -> None:
@@ -301,15 +321,37 @@ class JobManager:
         max_queue: int = 50,
         max_per_session: int = 3,
         isolate: bool = True,
+        executor: str | None = None,
     ) -> None:
+        """`executor`: "local" (a training process beside this one) or a Ray cluster address
+        ("ray://HOST:PORT", "auto", "HOST:PORT"); default RNN_STUDIO_EXECUTOR, else local."""
+        from core.ray_executor import executor_spec
+
         self.store = store or RunStore()
         self.max_queue = max_queue
         self.max_per_session = max_per_session
-        self._process = ProcessBackend(self.store) if isolate else None
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []  # submission order, for queue positions
         self._lock = threading.Lock()
-        self._executor = LocalExecutor(self._run)
+        spec = executor or executor_spec()
+        if spec == "local":
+            self._process = ProcessBackend(self.store) if isolate else None
+            self._executor = LocalExecutor(self._run)
+        else:
+            from core.ray_executor import RayExecutor
+
+            self._process = None  # jobs train on the cluster's nodes
+            self._executor = RayExecutor(spec)
+
+    @property
+    def executor(self) -> str:
+        """Where jobs train: "local" or the Ray cluster's address."""
+        return self._executor.spec
+
+    def describe_executor(self) -> str:
+        if self.executor == "local":
+            return "local: one training process beside the app, one job at a time"
+        return self._executor.describe()
 
     @property
     def engine_ready(self) -> bool:
@@ -337,7 +379,7 @@ class JobManager:
         with self._lock:
             self._jobs[run_id] = job
             self._order.append(run_id)
-        self._executor.submit(job)
+        self._executor.submit(job, self)
         return run_id
 
     def stop(self, job_id: str) -> None:
@@ -346,7 +388,7 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None:
                 return
-            job.stop_event.set()
+            job.stop_event.set()  # a Ray job's driver thread passes it on to the node
             if job.status == "running" and self._process:
                 self._process.stop(job_id)
             if job.status == "queued":
@@ -435,22 +477,17 @@ class JobManager:
             else:
                 job.extras[kind] = payload
 
-    def _run(self, job: Job) -> None:
+    def _mark_running(self, job: Job, node: str = "") -> None:
         with self._lock:
-            if job.status != "queued":  # cancelled while waiting
+            if job.status == "queued":
+                job.status = "running"
+                job.started = time.time()
+                job.message = f"Training on {node}..." if node else "Starting TensorFlow..."
+
+    def _finish(self, job: Job, status: str, result: dict | None, error: str) -> None:
+        with self._lock:
+            if job.finished is not None:  # cancelled while queued: already ended
                 return
-            job.status = "running"
-            job.started = time.time()
-            job.message = "Starting TensorFlow..."
-
-        def on_event(kind: str, payload: dict) -> None:
-            self._on_event(job, kind, payload)
-
-        if self._process:
-            status, result, error = self._process.run(job, self.store, on_event)
-        else:
-            status, result, error = run_in_thread(job, self.store, on_event)
-        with self._lock:
             job.status = status
             job.result = result
             job.error = error
@@ -461,3 +498,18 @@ class JobManager:
                     "done": "Finished.",
                     "stopped": "Stopped by you; the model so far was kept.",
                 }[status]
+
+    def _run(self, job: Job) -> None:
+        with self._lock:
+            if job.status != "queued":  # cancelled while waiting
+                return
+        self._mark_running(job)
+
+        def on_event(kind: str, payload: dict) -> None:
+            self._on_event(job, kind, payload)
+
+        if self._process:
+            status, result, error = self._process.run(job, self.store, on_event)
+        else:
+            status, result, error = run_in_thread(job, self.store, on_event)
+        self._finish(job, status, result, error)

@@ -96,6 +96,8 @@ def summary(row: dict) -> dict:
         "duration_s": round(duration, 1) if duration is not None else None,
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])),
         "seed": cfg.get("train", {}).get("seed"),
+        "executor": row.get("executor") or "",
+        "node": row.get("node") or "",
     }
 
 
@@ -187,7 +189,8 @@ def import_zip(store: RunStore, data: bytes) -> str:
     for r in rows:
         epochs.append({k: float(v) for k, v in r.items() if v not in ("", None)})
     new_id = store.create(row["task"], row["config"], data_name=row.get("data_name", ""))
-    store.start(new_id, fingerprint=row.get("fingerprint", ""), versions=row.get("versions") or {})
+    store.start(new_id, fingerprint=row.get("fingerprint", ""), versions=row.get("versions") or {},
+                executor=row.get("executor") or "local", node=row.get("node") or "")  # fmt: skip
     for e in epochs:
         epoch = int(e.pop("epoch"))
         store.add_epoch(new_id, epoch, {"epoch": epoch, **e})

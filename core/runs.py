@@ -1,4 +1,5 @@
-"""The run store: one SQLite file (WAL mode) plus a folder of files per run.
+"""The run store: a database (a SQLite file by default, PostgreSQL with `RNN_STUDIO_DB`)
+plus a folder of files per run.
 
 Rows hold what a run was (task, config, data fingerprint, library versions),
 how it went (status, metrics per epoch, final metrics, error) and where its
@@ -6,6 +7,12 @@ model lives. Each run's folder holds `model.keras`, `config.json` and the
 companions the task needs to use the model again (a scaler, a vocabulary).
 A process that dies mid-run cannot mark its rows, so the next store opened
 marks runs whose owning process is gone as interrupted.
+
+With PostgreSQL several app servers share the store, so a run's files are also
+kept in the database (table run_files, written when the run finishes): models
+here are kilobytes to a few MB, one backup then holds everything, and no shared
+folder has to be mounted on every server. Each server keeps a local copy under
+`runs/` in its data directory, fetched from the database on first use.
 """
 
 from __future__ import annotations
@@ -14,43 +21,16 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from core.datasets import data_dir
+from core.rundb import open_db
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    task TEXT NOT NULL,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL,
-    data_name TEXT NOT NULL DEFAULT '',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    versions TEXT NOT NULL DEFAULT '{}',
-    final TEXT NOT NULL DEFAULT '{}',
-    error TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    host TEXT NOT NULL DEFAULT '',
-    pid INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    metrics TEXT NOT NULL,
-    PRIMARY KEY (run_id, epoch)
-);
-"""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -68,60 +48,29 @@ def _pid_alive(pid: int) -> bool:
 class RunStore:
     """Thread-safe access to the runs database; one connection per call keeps it simple."""
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, url: str | None = None) -> None:
         self.root = Path(root) if root else data_dir()
         self.root.mkdir(parents=True, exist_ok=True)
         self.files = self.root / "runs"
         self.files.mkdir(exist_ok=True)
         self._lock = threading.Lock()
-        self.warning = ""  # set when runs.db could not be used; the pages show it
-        self.db_path = self._open_database()
+        self.url = os.environ.get("RNN_STUDIO_DB", "") if url is None else url
+        self._db = open_db(self.url, self.root)
+        self.warning = self._db.warning  # set when runs.db could not be used; the pages show it
+        self.db_path = getattr(self._db, "path", None)  # the SQLite file (None on PostgreSQL)
         self.mark_interrupted()
 
-    def _open_database(self) -> Path:
-        """runs.db, or, if it is corrupt or locked, a fresh store beside it (never deleting it)."""
-        main = self.root / "runs.db"
-        fallbacks = sorted(self.root.glob("runs-*.db"), reverse=True)
-        problem = ""
-        for path in [main, *fallbacks]:
-            try:
-                con = sqlite3.connect(path, timeout=5, isolation_level=None)
-                try:
-                    con.execute("PRAGMA journal_mode=WAL")
-                    con.executescript(_SCHEMA)
-                    con.execute("BEGIN IMMEDIATE")  # can we write at all, or is it locked?
-                    con.execute("ROLLBACK")
-                finally:
-                    con.close()
-            except sqlite3.DatabaseError as exc:
-                problem = problem or f"{exc}"
-                continue
-            if path != main:
-                self.warning = (
-                    f"The run store runs.db in {self.root} could not be used ({problem}), so runs are"
-                    f" kept in {path.name} beside it. The old file was left untouched for you to inspect."
-                )
-            return path
-        path = self.root / time.strftime("runs-%Y%m%d-%H%M%S.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.executescript(_SCHEMA)
-        con.close()
-        self.warning = (
-            f"The run store runs.db in {self.root} could not be used ({problem}), so a fresh store"
-            f" {path.name} was started beside it. The old file was left untouched for you to inspect."
-        )
-        return path
+    @property
+    def kind(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._db.kind
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        try:
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA foreign_keys=ON")
-            yield con
-        finally:
-            con.close()
+    def describe(self) -> str:
+        """Where the runs are kept, for the landing page (no password)."""
+        return self._db.describe()
+
+    def _connect(self):
+        return self._db.connect()
 
     def _write(self, sql: str, args: tuple = ()) -> None:
         with self._lock, self._connect() as con:
@@ -145,18 +94,29 @@ class RunStore:
         )
         return run_id
 
-    def start(self, run_id: str, fingerprint: str = "", versions: dict | None = None) -> None:
+    def start(
+        self,
+        run_id: str,
+        fingerprint: str = "",
+        versions: dict | None = None,
+        executor: str = "local",
+        node: str = "",
+    ) -> None:
+        """Mark a run running; `executor` ("local" or the Ray address) and `node` say where."""
         self._write(
-            "UPDATE runs SET status='running', started=?, fingerprint=?, versions=? WHERE id=?",
-            (time.time(), fingerprint, json.dumps(versions or {}), run_id),
-        )
+            "UPDATE runs SET status='running', started=?, fingerprint=?, versions=?, executor=?, node=?"
+            " WHERE id=?",
+            (time.time(), fingerprint, json.dumps(versions or {}), executor, node or socket.gethostname(),
+             run_id),
+        )  # fmt: skip
 
     def set_fingerprint(self, run_id: str, fingerprint: str) -> None:
         self._write("UPDATE runs SET fingerprint=? WHERE id=?", (fingerprint, run_id))
 
     def add_epoch(self, run_id: str, epoch: int, metrics: dict) -> None:
         self._write(
-            "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)",
+            "INSERT INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)"
+            " ON CONFLICT (run_id, epoch) DO UPDATE SET metrics=excluded.metrics",
             (run_id, epoch, json.dumps(metrics)),
         )
 
@@ -166,6 +126,8 @@ class RunStore:
             "UPDATE runs SET status=?, final=?, error=?, finished=? WHERE id=?",
             (status, json.dumps(final or {}), error, time.time(), run_id),
         )
+        if self._db.files_in_db:
+            self._upload_files(run_id)
 
     def mark_interrupted(self) -> int:
         """Mark queued or running rows whose owning process on this host has died."""
@@ -186,7 +148,7 @@ class RunStore:
 
     # --- reading ---------------------------------------------------------
     @staticmethod
-    def _row(row: sqlite3.Row) -> dict:
+    def _row(row) -> dict:
         d = dict(row)
         for key in ("config", "versions", "final"):
             d[key] = json.loads(d[key])
@@ -218,17 +180,55 @@ class RunStore:
 
     def count(self) -> int:
         with self._connect() as con:
-            return con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            return con.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"]
 
     # --- files -----------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
+        """The run's folder on this machine (on PostgreSQL, fetched from the database on first use)."""
         path = self.files / run_id
+        if self._db.files_in_db and not (path.is_dir() and any(path.iterdir())):
+            self._download_files(run_id, path)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def put_files(self, run_id: str, files: dict[str, bytes]) -> None:
+        """Store files a run made elsewhere (a cluster node); `finish` then records them."""
+        folder = self.run_dir(run_id)
+        for name, data in files.items():
+            if "/" in name or "\\" in name or name in ("", ".", ".."):
+                raise ValueError(f"unsafe file name {name!r}")
+            (folder / name).write_bytes(data)
+
+    def _upload_files(self, run_id: str) -> None:
+        folder = self.files / run_id
+        paths = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        with self._lock, self._connect() as con:
+            con.execute("DELETE FROM run_files WHERE run_id=?", (run_id,))
+            for p in paths:
+                con.execute(
+                    "INSERT INTO run_files (run_id, name, data) VALUES (?, ?, ?)",
+                    (run_id, p.name, p.read_bytes()),
+                )
+
+    def _download_files(self, run_id: str, path: Path) -> None:
+        with self._connect() as con:
+            rows = con.execute("SELECT name, data FROM run_files WHERE run_id=?", (run_id,)).fetchall()
+        if not rows:
+            return
+        partial = path.with_name(f".{path.name}-{uuid.uuid4().hex[:6]}")  # never a half-written folder
+        partial.mkdir(parents=True)
+        for r in rows:
+            (partial / r["name"]).write_bytes(bytes(r["data"]))
+        try:
+            partial.rename(path)
+        except OSError:  # another thread fetched it first (renaming onto an empty folder works)
+            shutil.rmtree(partial, ignore_errors=True)
 
     def result(self, run_id: str) -> dict | None:
         """The saved result (what the task's page draws), if the run wrote one."""
         path = self.files / run_id / "result.json"
+        if self._db.files_in_db and not path.is_file() and self.get(run_id):
+            path = self.run_dir(run_id) / "result.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
     def delete(self, run_id: str) -> None:

@@ -65,7 +65,7 @@ def main() -> None:
             status, result = execute(
                 task,
                 config,
-                RunStore(msg["store"]),
+                RunStore(msg["store"], msg.get("db")),
                 job_id,
                 lambda kind, payload, jid=job_id: emit(jid, kind, payload=payload),
                 stops[job_id],
@@ -76,7 +76,7 @@ def main() -> None:
             traceback.print_exc()
             error = f"{exc.__class__.__name__}: {exc}"
         if error:
-            RunStore(msg["store"]).finish(job_id, "failed", error=error)
+            RunStore(msg["store"], msg.get("db")).finish(job_id, "failed", error=error)
         emit(job_id, "end", status=status, result=result, error=error)
         stops.pop(job_id, None)
         busy.clear()

@@ -28,6 +28,21 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     yield path
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_db(request, monkeypatch):
+    """Run the test once on the default SQLite file and once on PostgreSQL (RNN_STUDIO_DB):
+    RunStore() and the command line in subprocesses both pick the setting up."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("RNN_STUDIO_DB", raising=False)
+        yield "sqlite"
+        return
+    from tests.scale import postgres_schema
+
+    with postgres_schema() as url:
+        monkeypatch.setenv("RNN_STUDIO_DB", url)
+        yield "postgresql"
+
+
 @pytest.fixture(scope="session")
 def tiny_bach_store(tmp_path_factory) -> Path:
     """The first 10 Bach chorales, parsed once per session (the full corpus takes minutes)."""

@@ -36,7 +36,7 @@ def test_nan_loss_stops_training_and_suggests_clipping(tmp_path):
     assert ctx.stop_reason == "nan"
 
 
-def test_full_disk_while_saving_fails_the_run_cleanly(monkeypatch):
+def test_full_disk_while_saving_fails_the_run_cleanly(monkeypatch, store_db):
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 

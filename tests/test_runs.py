@@ -76,7 +76,7 @@ def test_recipe_round_trips_through_the_command_line():
     assert config_from_args(ForecastConfig, parser().parse_args(args[3:])) == cfg
 
 
-def test_run_reloads_reproduces_exports_and_deletes(tmp_path):
+def test_run_reloads_reproduces_exports_and_deletes(tmp_path, store_db):
     first = cli("forecast", *TINY_ARGS)
     store = RunStore()
     row = store.get(first["run_id"])
@@ -114,6 +114,7 @@ def test_run_reloads_reproduces_exports_and_deletes(tmp_path):
     )
     shown = cli("runs", "show", imported, "--json")
     assert shown["recipe"] == command and shown["fingerprint"] == row["fingerprint"]
+    assert row["executor"] == "local" and row["node"] and shown["node"] == row["node"]
 
     # Delete removes the rows and the files.
     cli("runs", "delete", first["run_id"])
@@ -134,7 +135,7 @@ def test_usage_script_runs_standalone(tmp_path):
     assert "next 1 value(s) of temperature" in out.stdout
 
 
-def test_unsafe_or_foreign_zips_are_refused(tmp_path):
+def test_unsafe_or_foreign_zips_are_refused(tmp_path, store_db):
     store = RunStore()
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(bad, "w") as z:
@@ -163,7 +164,7 @@ time.sleep(600)
 """
 
 
-def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_finished_runs():
+def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_finished_runs(store_db):
     proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     quick, slow, worker_pid = proc.stdout.readline().split()
