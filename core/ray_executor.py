@@ -174,8 +174,14 @@ class RayExecutor:
         if not ray.is_initialized():
             address = spec if spec != "ray" else "auto"
             # Ship the `core` package with the jobs so nodes need only the libraries, not the app.
-            ray.init(address=address, runtime_env={"py_modules": [str(ROOT / "core")]},
-                     log_to_driver=False, logging_level="ERROR")  # fmt: skip
+            try:
+                ray.init(address=address, runtime_env={"py_modules": [str(ROOT / "core")]},
+                         log_to_driver=False, logging_level="ERROR")  # fmt: skip
+            except Exception as exc:  # unreachable, refused, version mismatch: one sentence, not a trace
+                raise DataError(
+                    f"Cannot reach the Ray cluster at {spec} ({str(exc).strip()[:200]}). Start it, fix"
+                    " RNN_STUDIO_EXECUTOR, or unset it to train on this machine."
+                ) from exc
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)

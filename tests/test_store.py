@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from core.rundb import VERSION
 from core.runs import RunStore
+from tests.scale import require_scale
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_run_goes_through_its_life_and_is_read_back(store_db):
@@ -106,3 +110,18 @@ def test_a_store_from_before_versioning_is_upgraded_in_place(data_dir):
     new = store.create("forecast", {})
     store.start(new)
     assert store.get(new)["executor"] == "local"
+
+
+def test_pages_say_when_the_database_is_unreachable(monkeypatch, fresh_app):
+    """A shared database that is down: one clear sentence on every page, no traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        require_scale("psycopg is not installed (pip install -r requirements-scale.txt)")
+    monkeypatch.setenv("RNN_STUDIO_DB", "postgresql://nobody:wrong@127.0.0.1:1/none")
+    for script in ("app.py", "pages/6_Runs.py", "pages/1_Forecasting.py"):
+        at = AppTest.from_file(str(ROOT / script), default_timeout=60).run()
+        assert not at.exception, script
+        assert any("cannot start its run store" in e.value for e in at.error), script

@@ -31,14 +31,35 @@ TASK_PAGES = {
 
 
 @st.cache_resource(show_spinner=False)
-def manager() -> JobManager:
+def _manager() -> JobManager:
     return JobManager()
 
 
 @st.cache_resource(show_spinner=False)
+def _run_store() -> RunStore:
+    return RunStore()
+
+
+def _or_stop(make):
+    """A shared resource, or the reason it is unreachable (a database or cluster that is down).
+
+    A failed start is not cached, so the next page load tries again.
+    """
+    try:
+        return make()
+    except DataError as exc:
+        st.error(f"The app cannot start its run store or training: {exc}")
+        st.stop()
+
+
+def manager() -> JobManager:
+    """The process-wide job manager (starts the training process, so TensorFlow loads early)."""
+    return _or_stop(_manager)
+
+
 def run_store() -> RunStore:
     """The run store alone, for pages that only read runs (no training process started)."""
-    return RunStore()
+    return _or_stop(_run_store)
 
 
 def open_run(task: str, run_id: str) -> None:
