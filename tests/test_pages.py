@@ -184,3 +184,19 @@ def test_inside_page_renders_without_loading_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "0 0 False", out.stderr[-2000:]
+
+
+def test_leaving_a_page_and_coming_back_keeps_its_settings(fresh_app):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/1_Forecasting.py").run()
+    at.slider(key="fc_lookback").set_value(12)
+    at.radio(key="fc_source").set_value("synthetic").run()
+    at.slider(key="fc_noise").set_value(3.5).run()
+    at.switch_page("app.py").run()
+    assert "fc_lookback" not in at.session_state  # Streamlit dropped the page's widget values
+    at.switch_page("pages/1_Forecasting.py").run()
+    assert not at.exception
+    assert at.slider(key="fc_lookback").value == 12 and at.slider(key="fc_noise").value == 3.5
+    at.radio(key="fc_source").set_value("seattle").run()
+    at.radio(key="fc_source").set_value("synthetic").run()
+    assert at.slider(key="fc_noise").value == 3.5  # a control hidden for a while keeps its value too
