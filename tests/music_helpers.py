@@ -7,6 +7,8 @@ import shutil
 import struct
 from pathlib import Path
 
+from core.midi import _vlq
+
 TINY_PIECES = 10
 
 
@@ -27,15 +29,6 @@ def notes_track(notes: list[tuple[int, int, int]], channel: int = 0) -> bytes:
         body += _vlq(tick - last) + msg
         last = tick
     return bytes(body) + b"\x00\xff\x2f\x00"
-
-
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
 
 
 def scale_notes(n: int, start: int = 60, length: int = 480) -> list[tuple[int, int, int]]:

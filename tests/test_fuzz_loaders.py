@@ -19,7 +19,7 @@ from core import reviews
 from core import textgen as tg
 from core.config import TextConfig
 from core.datasets import DataError, read_csv_with_encoding, save_upload
-from core.midi import read_midi, write_midi
+from core.midi import _vlq, read_midi, write_midi
 
 FUZZ = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -60,14 +60,6 @@ def test_fuzzed_text_uploads_only_raise_data_error(data):
 
 
 # --- MIDI: raw bytes, and files that are well formed up to a point -----------------------------
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    while value > 0x7F:
-        value >>= 7
-        out.append((value & 0x7F) | 0x80)
-    return bytes(reversed(out))
-
-
 EVENT = st.one_of(
     st.tuples(st.just("on"), st.integers(0, 15), st.integers(0, 127), st.integers(0, 127)),
     st.tuples(st.just("off"), st.integers(0, 15), st.integers(0, 127), st.integers(0, 127)),
