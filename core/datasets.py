@@ -19,9 +19,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas and numpy load on first use: the landing page needs neither
+    import pandas as pd
+
 
 MAX_UPLOAD_MB = 50
 
@@ -85,11 +87,15 @@ def _package_file(package: str, *parts: str) -> Path:
 
 
 def load_seattle() -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.read_csv(_package_file("vega_datasets", "_data", "seattle-weather.csv"))
     return df.drop(columns=["weather"])
 
 
 def load_stocks(ticker: str) -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.read_csv(_package_file("bokeh_sampledata", "_data", "stocks.csv.gz"))
     tickers = sorted(df["Ticker"].unique())
     ticker = ticker.upper()
@@ -105,6 +111,9 @@ def stock_tickers() -> list[str]:
 
 def synthetic_temperature(length: int, amplitude: float, noise: float, seed: int) -> pd.DataFrame:
     """The classic tutorial's series: a yearly sine around 15 degrees plus noise."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     days = np.arange(length)
     temp = 15.0 + amplitude * np.sin(2 * np.pi * days / 365.25) + rng.normal(0, noise, length)
@@ -285,6 +294,8 @@ ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "La
 def read_csv_with_encoding(data: bytes) -> tuple[pd.DataFrame, str]:
     """Parse an uploaded CSV; returns the frame and the encoding that decoded it
     ("utf-8-sig", else "cp1252", else "latin-1", which decodes any bytes)."""
+    import pandas as pd
+
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise DataError(f"The file is larger than {MAX_UPLOAD_MB} MB: upload a smaller file.")
     if not data.strip():

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.charts import loss_chart
 from core.datasets import DataError
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
@@ -120,6 +119,8 @@ def _draw(
             args=(snap["id"],),
             help="Stops within one batch. The model trained so far is kept and scored.",
         )
+    from core.charts import loss_chart  # plotly and numpy: not needed by the landing page
+
     fig, summary = loss_chart(snap["epochs"], snap["batches"], y_title, hover_unit)
     st.plotly_chart(fig, width="stretch", key=f"{prefix}__loss_chart")
     st.caption(f"{summary} Run {snap['id']}.")
