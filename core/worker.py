@@ -6,6 +6,7 @@ JSON lines on its original stdout ({"job_id", "kind", "payload"}, then one
 prints (TensorFlow, a library) is sent to stderr so it cannot corrupt them.
 If the server disappears (stdin closes) the process exits at once and leaves
 the run as "running" in the store, so the next server marks it interrupted.
+It runs at a lower CPU priority than the server (nice 10).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import traceback
 
 
 def main() -> None:
+    # Training yields the CPU to the server: a click answers quickly even while a job trains,
+    # and an idle server leaves the training all of it. RNN_STUDIO_WORKER_NICE=0 turns it off.
+    os.nice(int(os.environ.get("RNN_STUDIO_WORKER_NICE", "10")))
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
