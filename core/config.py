@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 CELLS = ("simple", "lstm", "gru")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
+POOLINGS = ("last", "max_mean")
 
 
 class ConfigError(ValueError):
@@ -124,6 +125,8 @@ class SentimentConfig:
     embed_dim: int = 32
     word_dropout: float = 0.25  # share of words hidden at random while training
     attention: bool = False  # attention over every word's output instead of the last state
+    pooling: str = "last"  # without attention: "last" state, or "max_mean" over every word's output
+    word_vectors: bool = False  # start the embedding from PPMI-SVD vectors of the training split
     test_fraction: float = 0.15
     split_seed: int = 0
     # Measured on MR (issue 5): a small bidirectional GRU with strong dropout overfits
@@ -140,6 +143,9 @@ class SentimentConfig:
         _check(5 <= self.max_len <= 1000, "maximum length must be between 5 and 1,000 words")
         _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
         _check(0.0 <= self.word_dropout < 0.9, "word dropout must be in [0, 0.9)")
+        _check(
+            self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}"
+        )
         _check(0.05 <= self.test_fraction <= 0.4, "test fraction must be between 0.05 and 0.4")
         _check(self.split_seed >= 0, "the split seed cannot be negative")
 
