@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from core.config import (
+    POOLINGS,
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
@@ -177,6 +178,10 @@ def parser() -> argparse.ArgumentParser:
         "--word-dropout", type=float, default=d.word_dropout, help="share of words hidden in training"
     )
     s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
+    s.add_argument("--pooling", choices=list(POOLINGS), default=d.pooling,
+                   help="without attention: the state after the last word, or max and mean over all words")  # fmt: skip
+    s.add_argument("--word-vectors", action=argparse.BooleanOptionalAction, default=d.word_vectors,
+                   help="start the embedding from word vectors learned from the training split")  # fmt: skip
     s.add_argument("--test-fraction", type=float, default=d.test_fraction)
     s.add_argument("--split-seed", type=int, default=d.split_seed)
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")

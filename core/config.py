@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 CELLS = ("simple", "lstm", "gru")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
+POOLINGS = ("last", "max_mean")
 
 
 class ConfigError(ValueError):
@@ -121,18 +122,27 @@ class SentimentConfig:
     label_column: str = ""
     vocab: int = 10000  # most frequent words of the training split; the rest are "unknown"
     max_len: int = 40  # words read per review; longer ones are cut
-    embed_dim: int = 32
+    embed_dim: int = 64
     word_dropout: float = 0.25  # share of words hidden at random while training
     attention: bool = False  # attention over every word's output instead of the last state
+    pooling: str = "last"  # without attention: "last" state, or "max_mean" over every word's output
+    word_vectors: bool = True  # start the embedding from PPMI-SVD vectors of the training split
     test_fraction: float = 0.15
     split_seed: int = 0
     # Measured on MR (issue 5): a small bidirectional GRU with strong dropout overfits
     # least; MR's 7,500 training sentences make a wide network memorise within 2 epochs.
+    # Chosen on the validation split (mean of seeds 0 and 1): word vectors from the training
+    # split and 64 numbers per word took it from 0.767 to 0.774-0.776; batch 256 at a learning
+    # rate of 4e-3 keeps that in ~35 s of fitting instead of ~60 s with batch 128 (the 90 s
+    # budget includes TensorFlow's start). Max+mean pooling (0.763), 32 units (0.768) and
+    # less word dropout (0.1: 0.769), dropout 0.4 (0.769), vocabulary 20,000 (0.772) and
+    # 30 words per review (0.773) scored lower; learning rate 3e-3 tied (0.7743). Test accuracy
+    # of these defaults: 0.747 with seed 0, 0.753 with seed 1 (the TF-IDF baseline: 0.771).
     arch: ArchitectureConfig = field(
         default_factory=lambda: ArchitectureConfig(cell="gru", units=16, bidirectional=True, dropout=0.5)
     )
     train: TrainingConfig = field(
-        default_factory=lambda: TrainingConfig(epochs=8, batch_size=128, learning_rate=2e-3)
+        default_factory=lambda: TrainingConfig(epochs=8, batch_size=256, learning_rate=4e-3)
     )
 
     def __post_init__(self) -> None:
@@ -140,6 +150,9 @@ class SentimentConfig:
         _check(5 <= self.max_len <= 1000, "maximum length must be between 5 and 1,000 words")
         _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
         _check(0.0 <= self.word_dropout < 0.9, "word dropout must be in [0, 0.9)")
+        _check(
+            self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}"
+        )
         _check(0.05 <= self.test_fraction <= 0.4, "test fraction must be between 0.05 and 0.4")
         _check(self.split_seed >= 0, "the split seed cannot be negative")
 
@@ -215,7 +228,7 @@ class MusicConfig:
     data: str = "bach"  # bach, folk, a .mid file or a folder of .mid files
     track: int = -1  # -1: the top voice of every track; k: the k-th melodic voice (0-based)
     seq_len: int = 64  # notes per training window
-    embed_dim: int = 32
+    embed_dim: int = 64
     generate: int = 64  # notes and rests the finished run composes
     temperature: float = 1.0
     top_k: int = 0  # 0: sample from every token

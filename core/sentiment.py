@@ -113,6 +113,85 @@ def attention_layer():
     return _ATTENTION
 
 
+_POOL = None
+
+
+def pool_layer():
+    """The max-and-mean pooling layer class, made (and registered for loading) at first use."""
+    global _POOL
+    if _POOL is None:
+        keras = keras_module()
+        ops = keras.ops
+
+        @keras.saving.register_keras_serializable(package="rnn_studio")
+        class MaxMeanPool(keras.layers.Layer):
+            """Each feature's largest and average value over the real words (padding left out)."""
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.supports_masking = True
+
+            def call(self, x, mask=None):  # x: (batch, time, units)
+                if mask is None:
+                    return ops.concatenate([ops.max(x, axis=1), ops.mean(x, axis=1)], axis=-1)
+                m = ops.cast(mask, x.dtype)[..., None]  # (batch, time, 1), 1 on real words
+                peak = ops.max(ops.where(m > 0, x, -1e9), axis=1)  # (batch, units)
+                mean = ops.sum(x * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)  # (batch, units)
+                # A text with no word at all (only padding) pools to zeros, not -1e9.
+                peak = ops.where(ops.sum(m, axis=1) > 0, peak, 0.0)
+                return ops.concatenate([peak, mean], axis=-1)  # (batch, 2 * units)
+
+            def compute_mask(self, x, mask=None):
+                return None
+
+            def compute_output_shape(self, shape):
+                return (shape[0], 2 * shape[-1])
+
+        _POOL = MaxMeanPool
+    return _POOL
+
+
+def word_vectors(ids: np.ndarray, vocab_size: int, dim: int, window: int = 5) -> np.ndarray:
+    """Word vectors from the training split alone (`ids`: its word ids, (texts, max_len)): which
+    words appear near which (PPMI), compressed to `dim` numbers per word by SVD. Row i is the
+    vector of word id i; padding (0) and unknown words (1) get zeros.
+
+    Words that keep the same company get similar vectors ("boring" near "lame" and "formulaic"),
+    so the network starts from related words being related instead of from noise.
+    """
+    from scipy.sparse import coo_matrix
+    from sklearn.utils.extmath import randomized_svd
+
+    gap = np.zeros((len(ids), window), dtype=ids.dtype)  # between two texts, so no pair spans them
+    stream = np.concatenate([ids, gap], axis=1).ravel()
+    rows, cols, vals = [], [], []
+    for d in range(1, window + 1):  # every pair of known words d apart
+        a, b = stream[:-d], stream[d:]
+        keep = (a > 1) & (b > 1)
+        rows += [a[keep], b[keep]]
+        cols += [b[keep], a[keep]]
+        vals += [np.full(2 * keep.sum(), 1.0 / d)]  # nearer words count more
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    n = vocab_size
+    counts = coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+    total = counts.sum()
+    word_p = np.asarray(counts.sum(axis=1)).ravel() / total
+    ctx = np.asarray(counts.sum(axis=0)).ravel() ** 0.75  # smoothed context distribution
+    ctx_p = ctx / ctx.sum()
+    coo = counts.tocoo()
+    pmi = np.log(coo.data / total / (word_p[coo.row] * ctx_p[coo.col]))
+    keep = pmi > 0
+    ppmi = coo_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=(n, n)).tocsr()
+    k = min(dim, n - 1)
+    u, s, _ = randomized_svd(ppmi, n_components=k, n_iter=3, random_state=0)
+    vectors = np.zeros((n, dim), dtype="float32")
+    seen = np.diff(ppmi.indptr) > 0  # words with at least one neighbour; the rest stay at zero
+    vectors[seen, :k] = (u * np.sqrt(s))[seen]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = np.where(norms > 0, vectors / np.maximum(norms, 1e-12), 0.0)  # unit length
+    return (vectors * 0.05 * np.sqrt(dim)).astype("float32")  # about +-0.05 per number, as Keras's default
+
+
 def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
     """Word ids from raw strings; the vocabulary comes from the training split alone."""
     keras = keras_module()
@@ -123,13 +202,17 @@ def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
     return vec
 
 
-def build_classifier(cfg: SentimentConfig, vocab_size: int):
-    """Word ids in, the probability that the review is positive out."""
+def build_classifier(cfg: SentimentConfig, vocab_size: int, vectors: np.ndarray | None = None):
+    """Word ids in, the probability that the review is positive out; `vectors` start the embedding."""
     from core.models import recurrent_stack
 
     keras = keras_module()
     ids = keras.Input(shape=(cfg.max_len,), dtype="int64", name="word_ids")  # (batch, time)
-    x = keras.layers.Embedding(vocab_size, cfg.embed_dim, mask_zero=True, name="embedding")(ids)  # (b, t, e)
+    embedding = keras.layers.Embedding(vocab_size, cfg.embed_dim, mask_zero=True, name="embedding")
+    x = embedding(ids)  # (batch, time, embed_dim)
+    if vectors is not None:
+        # Set after building: a constant initialiser would copy every vector into the saved config.
+        embedding.set_weights([vectors])
     # On MR's 7,500 training sentences the embeddings memorise fastest, so they get the most
     # dropout: whole words hidden (no single word can decide alone), then whole dimensions.
     if cfg.word_dropout > 0:
@@ -139,6 +222,9 @@ def build_classifier(cfg: SentimentConfig, vocab_size: int):
     if cfg.attention:
         outputs = recurrent_stack(x, cfg.arch, return_sequences=True)  # (batch, time, units)
         h, _ = attention_layer()(name="attention")(outputs)  # (batch, units)
+    elif cfg.pooling == "max_mean":
+        outputs = recurrent_stack(x, cfg.arch, return_sequences=True)  # (batch, time, units)
+        h = pool_layer()(name="pool")(outputs)  # (batch, 2 * units)
     else:
         h = recurrent_stack(x, cfg.arch)  # (batch, units): the state after the last word
     if cfg.arch.dropout > 0:
@@ -230,7 +316,11 @@ def train(cfg: SentimentConfig, ctx) -> dict:
     vectorizer = make_vectorizer(cfg, [texts[i] for i in tr])
     ids = np.asarray(vectorizer(np.array(texts, dtype=object))).astype("int64")  # (n, max_len)
     y = labels.astype("float32")
-    classifier = build_classifier(cfg, vectorizer.vocabulary_size())
+    vectors = None
+    if cfg.word_vectors:
+        ctx.status("Learning word vectors from the training split (which words appear together)...")
+        vectors = word_vectors(ids[tr], vectorizer.vocabulary_size(), cfg.embed_dim)
+    classifier = build_classifier(cfg, vectorizer.vocabulary_size(), vectors)
     classifier.compile(optimizer=make_optimizer(cfg.train), loss="binary_crossentropy", metrics=["accuracy"])
     kept: dict = {}
     # With early stopping on, Keras restores the weights of the lowest validation loss instead.
@@ -276,7 +366,7 @@ def save(run_dir: Path, model, cfg: SentimentConfig, final: dict, display: dict)
 
 def load(run_dir: Path):
     """(model, config) of a saved sentiment run; the model takes raw strings."""
-    attention_layer()  # registered before loading, so a model with attention deserialises
+    attention_layer(), pool_layer()  # registered before loading, so such models deserialise
     return load_run(run_dir, SentimentConfig)
 
 

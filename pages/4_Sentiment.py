@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, reviews
-from core.config import SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
+from core.config import POOLINGS, SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
 from ui.panel import live_panel, manager, submit
 from ui.sentiment_views import live_accuracy, try_it
@@ -74,6 +74,14 @@ def text_controls(d: SentimentConfig, prefix: str) -> dict:
         "attention": c1.toggle("Attention", d.attention, key=f"{prefix}_att",
                                help="Instead of the memory after the last word, let the model weigh every"
                                " word's output; the weights are shown in Try it."),
+        "pooling": c2.selectbox("Read out", POOLINGS, POOLINGS.index(d.pooling), key=f"{prefix}_pool",
+                                format_func={"last": "Memory after the last word", "max_mean": "Strongest and"
+                                " average signal over all words"}.get, help="What the classifier looks at"
+                                " when Attention is off: the memory after the last word, or each feature's"
+                                " largest and average value over every word (a strong word anywhere counts)."),
+        "word_vectors": c1.toggle("Word vectors from the training reviews", d.word_vectors, key=f"{prefix}_wv",
+                                  help="Start each word's numbers from which words it appears next to in the"
+                                  " training reviews, so related words start out related; off: random start."),
     }  # fmt: skip
 
 

@@ -266,6 +266,72 @@ def test_try_it_reads_word_by_word(trained):
     }
 
 
+def test_word_vectors_make_words_in_the_same_company_alike():
+    from core import sentiment
+
+    rng = np.random.default_rng(0)
+    # Words 2 and 3 appear between 10 and 11; words 4 and 5 between 12 and 13; 6-9 is filler.
+    texts = [[10, w, 11, *rng.integers(6, 10, 3)] for w in (2, 3) for _ in range(50)]
+    texts += [[12, w, 13, *rng.integers(6, 10, 3)] for w in (4, 5) for _ in range(50)]
+    ids = np.array([t + [0] * 4 for t in texts])  # padded like the vectorizer's output
+    v = sentiment.word_vectors(ids, vocab_size=16, dim=4)
+    assert v.shape == (16, 4) and not v[[0, 1, 14, 15]].any()  # padding, unknown and unseen words: zeros
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-9)
+    cos = unit @ unit.T
+    assert cos[2, 3] > cos[2, 4] + 0.5 and cos[4, 5] > cos[5, 3] + 0.5, cos[2:6, 2:6]
+
+
+def test_max_mean_pooling_ignores_padding():
+    from core import sentiment
+    from core.tf import keras_module
+
+    ops = keras_module().ops
+    x = np.array([[[1.0, -2.0], [3.0, -4.0], [50.0, 50.0]]], dtype="float32")  # the last step is padding
+    mask = np.array([[True, True, False]])
+    out = np.asarray(sentiment.pool_layer()()(ops.convert_to_tensor(x), mask=ops.convert_to_tensor(mask)))
+    assert out.tolist() == [[3.0, -2.0, 2.0, -3.0]]  # max over the real words, then their mean
+    nothing = sentiment.pool_layer()()(
+        ops.convert_to_tensor(x), mask=ops.convert_to_tensor(np.zeros_like(mask))
+    )
+    assert not np.asarray(nothing).any()  # a text with no words pools to zeros
+
+
+def test_pooled_model_with_word_vectors_trains_reloads_and_reads_word_by_word(tmp_path):
+    from core import sentiment
+    from core.tf import keras_module
+    from core.training import TrainContext
+
+    keras_module().utils.set_random_seed(0)
+    cfg = SentimentConfig(
+        **TINY,
+        pooling="max_mean",
+        word_vectors=True,
+        arch=ArchitectureConfig(cell="gru", units=8, bidirectional=True, dropout=0.2),
+        train=TrainingConfig(epochs=2, batch_size=128, learning_rate=5e-3),
+    )
+    result = sentiment.train(cfg, TrainContext(run_dir=tmp_path / "run"))
+    assert result["final"]["test"]["accuracy"] > 0.6  # two epochs already read MR better than chance
+    model, saved = sentiment.load(tmp_path / "run")
+    assert saved.pooling == "max_mean" and saved.word_vectors
+    assert any(layer.name == "pool" for layer in model.get_layer("classifier").layers)
+    texts = list(reviews.EXAMPLES.values())
+    assert sentiment.predict_texts(model, texts).tolist() == list(result["display"]["examples"].values())
+    a = sentiment.analyse(model, "not a good movie")
+    assert len(a["running"]) == len(a["influence"]) == 4 and a["attention"] is None
+    assert a["running"][-1] == pytest.approx(a["positive"], abs=1e-6)
+
+
+def test_pooling_choice_is_checked_and_on_the_command_line():
+    from core.__main__ import config_from_args, parser
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="pooling must be one of last, max_mean"):
+        SentimentConfig(pooling="sum")
+    args = parser().parse_args(["sentiment", "--pooling", "last", "--no-word-vectors"])
+    cfg = config_from_args(SentimentConfig, args)
+    assert cfg.pooling == "last" and not cfg.word_vectors
+
+
 @pytest.mark.parametrize(
     "text,message",
     [("", "no words to read"), (" ?! ... ", "no words to read"), ("zzqx vvbnq", "None of these words")],

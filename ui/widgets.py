@@ -111,7 +111,7 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
     )
     lr = c1.select_slider(
         "Learning rate",
-        options=[1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2],
+        options=[1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2],
         value=d.learning_rate,
         key=f"{prefix}_lr",
         help="How big each weight update is. Too big and the loss jumps around; too small and it crawls.",
