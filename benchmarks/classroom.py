@@ -71,7 +71,7 @@ def run_classroom(n: int) -> dict:
             for page in pages:
                 wait_idle(page, timeout=120_000)
             for page in pages:
-                page.get_by_role("button", name="Train").click()
+                page.get_by_role("button", name="Train", exact=True).click()
             latencies: list[float] = []
             done: dict[int, str] = {}
             lookback = {i: 10 for i in range(n)}

@@ -45,7 +45,7 @@ def page_seconds(wait_before_click: float) -> dict:
         wait_idle(page)
         time.sleep(wait_before_click)
         t0 = time.perf_counter()
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
         live = re.compile(r"After \d+ epochs? the training loss|Epoch 1 in progress; current training loss")
         expect(page.get_by_text(live)).to_be_visible(timeout=120_000)
         first = time.perf_counter() - t0

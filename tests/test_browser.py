@@ -38,7 +38,7 @@ def test_forecasting_trains_live_and_survives_navigation(data_dir):
 
         set_slider(page, "fc_epochs", 59)  # 60 epochs on Seattle: long enough to watch
         set_slider(page, "fc_units", 2)  # 16 units
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
 
         # The live loss chart grows: its caption counts epochs as they finish.
         caption = page.get_by_text(re.compile(r"After \d+ epochs? the training loss"))

@@ -21,7 +21,7 @@ def test_sentiment_quick_training_then_a_typed_review(data_dir):
         expect(page.get_by_text(re.compile(r"10662 reviews"))).to_be_visible(timeout=60_000)
         page.get_by_text("Quick preset").click()
         wait_idle(page)
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
 
         # Both live charts appear while it trains, then the results with the baseline.
         expect(page.get_by_text(re.compile(r"After \d+ epochs? the training accuracy"))).to_be_visible(

@@ -28,7 +28,7 @@ def test_quick_preset_on_a_small_text_samples_live_and_writes_at_two_temperature
         expect(page.get_by_text("12,000 characters")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Quick demo (under a minute)").first).to_be_visible()
 
-        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Train", exact=True).click()
         # Samples appear while it trains: the Stop button is still there when they do.
         expect(page.get_by_text("Live samples")).to_be_visible(timeout=90_000)
         stop = page.get_by_role("button", name="Stop training")
