@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.test_pages import run_until
+from tests.test_pages import in_fresh_process, run_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "5_Inside_the_RNN.py")
@@ -43,13 +41,8 @@ def test_page_loads_without_tensorflow_and_explains_every_control(fresh_app):
     assert len(widgets) >= 12
     for widget in widgets:
         assert widget.help, f"{widget.label} has no help tooltip"
-    code = (
-        "import sys; from streamlit.testing.v1 import AppTest;"
-        f"at = AppTest.from_file({PAGE!r}, default_timeout=60).run(); assert not at.exception;"
-        "print('tensorflow' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=ROOT)
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+    exceptions, _, tf = in_fresh_process(PAGE, app_timeout=60, timeout=180)
+    assert exceptions == 0 and tf is False
 
 
 def test_step_through_a_keras_layer_with_next_and_back(fresh_app):

@@ -26,17 +26,26 @@ def run_until(at: AppTest, done, timeout: float = 180) -> AppTest:
     raise AssertionError("the page never reached the expected state")
 
 
+def in_fresh_process(script: str | Path, app_timeout: float, timeout: float) -> tuple[int, int, bool]:
+    """Run a page once in a new Python: (exceptions, errors shown, whether TensorFlow got imported)."""
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"at = AppTest.from_file({str(script)!r}, default_timeout={app_timeout}).run();"
+        "print(len(at.exception), len(at.error), 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    exceptions, errors, tf = out.stdout.strip().splitlines()[-1].split()
+    return int(exceptions), int(errors), tf == "True"
+
+
 def test_landing_page_renders_without_tensorflow():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert not at.exception
     assert "hidden state" in at.markdown[0].value
-    code = (
-        "import sys; from streamlit.testing.v1 import AppTest;"
-        f"AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run();"
-        "print('tensorflow' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert in_fresh_process(ROOT / "app.py", app_timeout=60, timeout=120)[2] is False
 
 
 def test_forecasting_defaults_render(fresh_app):
@@ -177,13 +186,11 @@ def test_runs_page_opens_a_run_in_its_page(fresh_app):
 
 
 def test_inside_page_renders_without_loading_tensorflow():
-    code = (
-        "import sys; from streamlit.testing.v1 import AppTest;"
-        f"at = AppTest.from_file({str(ROOT / 'pages' / '5_Inside_the_RNN.py')!r}, default_timeout=120).run();"
-        "print(len(at.exception), len(at.error), 'tensorflow' in sys.modules)"
+    assert in_fresh_process(ROOT / "pages" / "5_Inside_the_RNN.py", app_timeout=120, timeout=300) == (
+        0,
+        0,
+        False,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert out.stdout.strip().splitlines()[-1] == "0 0 False", out.stderr[-2000:]
 
 
 def test_leaving_a_page_and_coming_back_keeps_its_settings(fresh_app):
