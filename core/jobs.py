@@ -358,21 +358,42 @@ class JobManager:
         """Whether TensorFlow has loaded where jobs train (always true in-thread)."""
         return self._process is None or self._process.ready.is_set()
 
+    def _check_room(self, session: str, n: int) -> None:
+        """Raise DataError unless `n` more jobs fit in the queue and in this session's share."""
+        active = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+        if len(active) + n > self.max_queue:
+            raise DataError(
+                f"The training queue is full ({self.max_queue} jobs): try again in a few minutes."
+            )
+        mine = sum(1 for j in active if session and j.session == session)
+        if mine + n <= self.max_per_session:
+            return
+        if n == 1:
+            raise DataError(
+                f"You already have {mine} trainings queued or running (the limit is"
+                f" {self.max_per_session}): wait for one to finish, or cancel one."
+            )
+        raise DataError(
+            f"This needs {n} training slots and you have {mine} of {self.max_per_session} in use:"
+            " wait for your other trainings to finish (or stop them), then press again."
+        )
+
     def submit(self, task: str, config, session: str = "") -> str:
         if task not in RUNNERS:
             raise ValueError(f"unknown task {task!r}")
         with self._lock:
-            active = [j for j in self._jobs.values() if j.status in ("queued", "running")]
-            if len(active) >= self.max_queue:
-                raise DataError(
-                    f"The training queue is full ({self.max_queue} jobs): try again in a few minutes."
-                )
-            mine = sum(1 for j in active if session and j.session == session)
-            if mine >= self.max_per_session:
-                raise DataError(
-                    f"You already have {mine} trainings queued or running (the limit is"
-                    f" {self.max_per_session}): wait for one to finish, or cancel one."
-                )
+            self._check_room(session, 1)
+        return self._enqueue(task, config, session)
+
+    def submit_all(self, task: str, configs: dict, session: str = "") -> dict:
+        """Submit a group of jobs ({name: config} -> {name: run id}): all of them, or none."""
+        if task not in RUNNERS:
+            raise ValueError(f"unknown task {task!r}")
+        with self._lock:
+            self._check_room(session, len(configs))
+        return {name: self._enqueue(task, cfg, session) for name, cfg in configs.items()}
+
+    def _enqueue(self, task: str, config, session: str) -> str:
         cfg = to_dict(config)
         run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")))
         job = Job(id=run_id, task=task, config=config, session=session)

@@ -33,21 +33,11 @@ TASK_NAMES = {"memory": "Long-memory toy task", "forecast": "Forecasting (synthe
 
 # --- three jobs, one per cell --------------------------------------------------------------
 def submit_three(key: str, task: str, configs: dict) -> None:
-    mgr, ids = manager(), {}
-    busy = sum(1 for j in mgr.jobs(session_id()) if j["status"] in ACTIVE)
-    if busy + len(configs) > mgr.max_per_session:
-        # All three or none: a half-submitted comparison would never fill its table.
-        st.error(
-            f"This needs {len(configs)} training slots and you have {busy} of {mgr.max_per_session} in use:"
-            " wait for your other trainings to finish (or stop them), then press again."
-        )
-        return
+    # All three or none: a half-submitted comparison would never fill its table.
     try:
-        for cell, cfg in configs.items():
-            ids[cell] = mgr.submit(task, cfg, session=session_id())
+        st.session_state[f"{P}__{key}"] = manager().submit_all(task, configs, session=session_id())
     except DataError as exc:
         st.error(str(exc))
-    st.session_state[f"{P}__{key}"] = ids
 
 
 def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
