@@ -182,6 +182,8 @@ def parser() -> argparse.ArgumentParser:
                    help="without attention: the state after the last word, or max and mean over all words")  # fmt: skip
     s.add_argument("--word-vectors", action=argparse.BooleanOptionalAction, default=d.word_vectors,
                    help="start the embedding from word vectors learned from the training split")  # fmt: skip
+    s.add_argument("--word-polarity", action=argparse.BooleanOptionalAction, default=d.word_polarity,
+                   help="also read how much each word leans positive or negative in the training split")  # fmt: skip
     s.add_argument("--test-fraction", type=float, default=d.test_fraction)
     s.add_argument("--split-seed", type=int, default=d.split_seed)
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")

@@ -181,6 +181,30 @@ def word_vectors(ids: np.ndarray, vocab_size: int, dim: int, window: int = 5) ->
     return (vectors * 0.05 * np.sqrt(dim)).astype("float32")  # about +-0.05 per number, as Keras's default
 
 
+def word_polarity(ids: np.ndarray, labels: np.ndarray, vocab_size: int, scale: float = 3.0) -> np.ndarray:
+    """Each word's lean in the training split alone (`ids`, `labels`: its word ids and 0/1 labels).
+
+    The naive-Bayes log-count ratio (Wang and Manning, 2012): log of the share of positive
+    reviews that contain the word over the share of negative ones, counting each word once
+    per review, with one extra count on each side so that a word seen twice cannot claim
+    certainty. Scaled so the most one-sided word reads +-`scale`. Returns (vocab_size, 1);
+    padding (0) and unknown words (1) get 0.
+    """
+    from scipy.sparse import csr_matrix
+
+    n, t = ids.shape
+    rows, words = np.repeat(np.arange(n), t), ids.ravel()
+    real = words > 1  # padding and unknown words are not words
+    seen = csr_matrix((np.ones(real.sum()), (rows[real], words[real])), shape=(n, vocab_size))
+    seen.data[:] = 1.0  # a word counts once per review
+    pos = 1.0 + np.asarray(seen[labels == 1].sum(axis=0)).ravel()
+    neg = 1.0 + np.asarray(seen[labels != 1].sum(axis=0)).ravel()
+    ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+    ratio[:2] = 0.0
+    peak = np.abs(ratio).max()
+    return (ratio / peak * scale if peak > 0 else ratio).astype("float32")[:, None]
+
+
 def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
     """Word ids from raw strings; the vocabulary comes from the training split alone."""
     keras = keras_module()
@@ -191,8 +215,11 @@ def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
     return vec
 
 
-def build_classifier(cfg: SentimentConfig, vocab_size: int, vectors: np.ndarray | None = None):
-    """Word ids in, the probability that the review is positive out; `vectors` start the embedding."""
+def build_classifier(
+    cfg: SentimentConfig, vocab_size: int, vectors: np.ndarray | None = None, polarity: np.ndarray | None = None
+):
+    """Word ids in, the probability that the review is positive out; `vectors` start the embedding;
+    `polarity` (vocab_size, 1), if given, is read beside each word's vector and never trained."""
     from core.models import recurrent_stack
 
     keras = keras_module()
@@ -208,6 +235,10 @@ def build_classifier(cfg: SentimentConfig, vocab_size: int, vectors: np.ndarray 
         x = keras.layers.Dropout(cfg.word_dropout, noise_shape=(None, cfg.max_len, 1), name="word_dropout")(x)
     if cfg.arch.dropout > 0:
         x = keras.layers.SpatialDropout1D(cfg.arch.dropout, name="embedding_dropout")(x)
+    if polarity is not None:
+        lean = keras.layers.Embedding(vocab_size, 1, mask_zero=True, trainable=False, name="polarity")
+        x = keras.layers.Concatenate(name="with_polarity")([x, lean(ids)])  # (batch, time, embed_dim + 1)
+        lean.set_weights([polarity])
     if cfg.attention:
         outputs = recurrent_stack(x, cfg.arch, return_sequences=True)  # (batch, time, units)
         h, _ = attention_layer()(name="attention")(outputs)  # (batch, units)
@@ -309,7 +340,11 @@ def train(cfg: SentimentConfig, ctx) -> dict:
     if cfg.word_vectors:
         ctx.status("Learning word vectors from the training split (which words appear together)...")
         vectors = word_vectors(ids[tr], vectorizer.vocabulary_size(), cfg.embed_dim)
-    classifier = build_classifier(cfg, vectorizer.vocabulary_size(), vectors)
+    polarity = None
+    if cfg.word_polarity:
+        ctx.status("Counting how much each word leans positive or negative in the training split...")
+        polarity = word_polarity(ids[tr], labels[tr], vectorizer.vocabulary_size())
+    classifier = build_classifier(cfg, vectorizer.vocabulary_size(), vectors, polarity)
     classifier.compile(optimizer=make_optimizer(cfg.train), loss="binary_crossentropy", metrics=["accuracy"])
     kept: dict = {}
     # With early stopping on, Keras restores the weights of the lowest validation loss instead.
@@ -366,7 +401,8 @@ def words_of(text: str) -> list[str]:
 
 
 def analyse(model, text: str) -> dict:
-    """Probability, the running score after each word, each word's influence, attention weights.
+    """Probability, the running score after each word, each word's influence, attention weights
+    and each word's lean in the training split (the last two where the model has them).
 
     Influence is measured by occlusion: the probability with the whole text minus the
     probability with that one word removed (positive: the word pushed towards positive).
@@ -400,13 +436,19 @@ def analyse(model, text: str) -> dict:
         "running": probs[1 : n + 1].tolist(),
         "influence": (p - probs[n + 1 :]).tolist(),
         "attention": None,
+        "lean": None,
         "truncated": truncated,
     }
-    if any(layer.name == "attention" for layer in classifier.layers):
+    layers = {layer.name for layer in classifier.layers}
+    if layers & {"attention", "polarity"}:
         keras = keras_module()
-        explainer = keras.Model(classifier.input, classifier.get_layer("attention").output[1])
-        ids = vectorizer(keras.ops.convert_to_tensor(np.array([batch[0]], dtype=object)))
-        result["attention"] = np.asarray(explainer(ids))[0, :n].astype(float).tolist()
+        ids = vectorizer(keras.ops.convert_to_tensor(np.array([batch[0]], dtype=object)))  # (1, max_len)
+        if "attention" in layers:
+            explainer = keras.Model(classifier.input, classifier.get_layer("attention").output[1])
+            result["attention"] = np.asarray(explainer(ids))[0, :n].astype(float).tolist()
+        if "polarity" in layers:  # the fixed number read beside each word: its lean in the training split
+            table = classifier.get_layer("polarity").get_weights()[0][:, 0]
+            result["lean"] = table[np.asarray(ids)[0, :n]].astype(float).tolist()
     return result
 
 
@@ -417,7 +459,8 @@ def per_word(analysis: dict) -> list[dict]:
         row = {"word": word, "known": analysis["known"][i] if "known" in analysis else False}
         if "running" in analysis:
             row |= {"score_after": analysis["running"][i], "influence": analysis["influence"][i]}
-        if analysis.get("attention"):
-            row["attention"] = analysis["attention"][i]
+        for extra in ("attention", "lean"):
+            if analysis.get(extra):
+                row[extra] = analysis[extra][i]
         rows.append(row)
     return rows

@@ -263,7 +263,10 @@ def test_try_it_reads_word_by_word(trained):
         "score_after",
         "influence",
         "attention",
+        "lean",
     }
+    lean = dict(zip(a["words"], a["lean"], strict=True))  # each word's lean in MR's training split
+    assert lean["boring"] < -1.0 < 0.0 < lean["good"], lean
 
 
 def test_word_vectors_make_words_in_the_same_company_alike():
@@ -279,6 +282,23 @@ def test_word_vectors_make_words_in_the_same_company_alike():
     unit = v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-9)
     cos = unit @ unit.T
     assert cos[2, 3] > cos[2, 4] + 0.5 and cos[4, 5] > cos[5, 3] + 0.5, cos[2:6, 2:6]
+
+
+def test_word_polarity_leans_with_the_training_labels():
+    from core import sentiment
+
+    # Word 2 is only in positive reviews, word 3 only in negative ones, word 4 in both alike;
+    # word 5 twice in one positive review (counts once); unknown words (1) are everywhere.
+    pos = [[2, 4, 1, 5, 5, 0]] + [[2, 4, 1, 0, 0, 0]] * 9
+    neg = [[3, 4, 1, 0, 0, 0]] * 10
+    ids, labels = np.array(pos + neg), np.array([1] * 10 + [0] * 10)
+    lean = sentiment.word_polarity(ids, labels, vocab_size=8, scale=3.0)[:, 0]
+    assert lean.shape == (8,) and lean[0] == lean[1] == 0.0  # padding and unknown: no lean
+    assert np.abs(lean).max() == pytest.approx(3.0)
+    assert lean[2] > 2.5 and lean[3] < -2.5  # the most one-sided words
+    # Seen alike in both (or never): the same small lean, set by the two labels' word totals.
+    assert lean[4] == pytest.approx(lean[6]) == pytest.approx(lean[7]) and abs(lean[4]) < 0.3
+    assert lean[4] + 0.5 < lean[5] < lean[2] - 0.5  # one positive review is weaker evidence than ten
 
 
 def test_max_mean_pooling_ignores_padding():

@@ -51,6 +51,14 @@ def try_it(run_dir: str) -> None:
     for i, (fig, summary) in enumerate(figs):
         st.plotly_chart(fig, width="stretch", key=f"{P}__word_chart_{i}")
         st.caption(summary)
+    if a["lean"]:
+        leans = sorted(zip(a["words"], a["lean"], a["known"], strict=True), key=lambda w: -abs(w[1]))
+        shown = ", ".join(f"'{w}' {v:+.1f}" for w, v, known in leans[:6] if known)
+        st.caption(
+            "Beside each word the RNN also reads how much it leans positive (up to +3) or negative"
+            f" (down to -3) in the training reviews. The strongest here: {shown}. The RNN decides"
+            " how to combine them with the word order (see how 'not' changes the score above)."
+        )
 
 
 @st.cache_resource(show_spinner=False)
