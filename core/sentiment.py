@@ -216,7 +216,10 @@ def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
 
 
 def build_classifier(
-    cfg: SentimentConfig, vocab_size: int, vectors: np.ndarray | None = None, polarity: np.ndarray | None = None
+    cfg: SentimentConfig,
+    vocab_size: int,
+    vectors: np.ndarray | None = None,
+    polarity: np.ndarray | None = None,
 ):
     """Word ids in, the probability that the review is positive out; `vectors` start the embedding;
     `polarity` (vocab_size, 1), if given, is read beside each word's vector and never trained."""
