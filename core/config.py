@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 CELLS = ("simple", "lstm", "gru")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -128,6 +128,8 @@ class SentimentConfig:
     pooling: str = "last"  # without attention: "last" state, or "max_mean" over every word's output
     word_vectors: bool = True  # start the embedding from PPMI-SVD vectors of the training split
     word_polarity: bool = True  # also read each word's lean in the training split (naive-Bayes ratio)
+    # Runs saved before a setting existed trained without it: reproducing them must too.
+    ABSENT: ClassVar[dict] = {"word_polarity": False}
     test_fraction: float = 0.15
     split_seed: int = 0
     # Measured on MR (issue 5): a small bidirectional GRU with strong dropout overfits
@@ -291,7 +293,7 @@ def to_dict(config: Any) -> dict:
 def from_dict(cls: type[C], data: dict) -> C:
     """Rebuild a config saved with `to_dict`, ignoring keys a newer version dropped."""
     names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
+    kwargs = {k: v for k, v in getattr(cls, "ABSENT", {}).items() if k not in data}
     for key, value in data.items():
         if key not in names:
             continue

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import forecasting as fc
 from core.charts import forecast_chart, future_chart, series_chart
-from core.config import ForecastConfig, from_dict, to_dict
+from core.config import ForecastConfig, from_dict
 from core.datasets import DataError, read_csv_bytes, save_upload, stock_tickers
 from ui.panel import live_panel, submit
 from ui.state import shared_settings
@@ -22,8 +22,11 @@ st.caption("The RNN reads a window of past values and predicts the next ones. Ba
 
 
 @st.cache_data(show_spinner="Reading the data...", max_entries=20)
-def prepared(config_json: str):
-    return fc.prepare(from_dict(ForecastConfig, json.loads(config_json)))
+def series_of(data_json: str):
+    """The cleaned series for the data controls' settings. Kept apart from the windows, so that
+    moving the look-back or horizon slider only re-cuts windows (about 1 ms) instead of
+    reading the data again (about 45 ms of the server's time per move)."""
+    return fc.load_series(from_dict(ForecastConfig, json.loads(data_json)))
 
 
 def data_controls() -> dict:
@@ -146,7 +149,7 @@ try:
                 train = training_controls(P)
             clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = ForecastConfig(**data, **windows, arch=arch, train=train)
-    prep = prepared(json.dumps(to_dict(config)))
+    prep = fc.prepare(config, series_of(json.dumps(data, sort_keys=True)))
 except (DataError, ValueError) as exc:
     st.error(f"{exc}")
     st.stop()

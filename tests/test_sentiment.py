@@ -416,3 +416,13 @@ def test_cli_bad_csv_exits_2_with_one_line(tmp_path, content, words):
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
     assert lines[0].startswith("error: ") and words in lines[0] and out.stdout == ""
+
+
+def test_a_run_saved_before_word_polarity_existed_reproduces_without_it():
+    from core.config import from_dict, to_dict
+
+    saved = to_dict(SentimentConfig())
+    assert saved["word_polarity"] is True and "ABSENT" not in saved
+    del saved["word_polarity"]  # as stored by the version before the setting
+    assert from_dict(SentimentConfig, saved).word_polarity is False
+    assert from_dict(SentimentConfig, to_dict(SentimentConfig())).word_polarity is True
