@@ -52,8 +52,8 @@ def try_it(run_dir: str) -> None:
         st.plotly_chart(fig, width="stretch", key=f"{P}__word_chart_{i}")
         st.caption(summary)
     if a["lean"]:
-        leans = sorted(zip(a["words"], a["lean"], a["known"], strict=True), key=lambda w: -abs(w[1]))
-        shown = ", ".join(f"'{w}' {v:+.1f}" for w, v, known in leans[:6] if known)
+        known = [(w, v) for w, v, k in zip(a["words"], a["lean"], a["known"], strict=True) if k]
+        shown = ", ".join(f"'{w}' {v:+.1f}" for w, v in sorted(known, key=lambda wv: -abs(wv[1]))[:6])
         st.caption(
             "Beside each word the RNN also reads how much it leans positive (up to +3) or negative"
             f" (down to -3) in the training reviews. The strongest here: {shown}. The RNN decides"
