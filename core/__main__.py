@@ -16,9 +16,11 @@ from pathlib import Path
 
 from core.config import (
     POOLINGS,
+    PREDICTS,
     TASK_CONFIGS,
     ArchitectureConfig,
     ConfigError,
+    ForecastConfig,
     MemoryConfig,
     MusicConfig,
     SentimentConfig,
@@ -102,6 +104,8 @@ def recipe(task: str, config: dict) -> list[str]:
         value, name = flat[action.dest], action.option_strings[0]
         if isinstance(action, argparse.BooleanOptionalAction):
             args.append(name if value else "--no-" + name[2:])
+        elif isinstance(action, argparse._StoreFalseAction):
+            continue  # an alias of a --flag/--no-flag pair, which spells the value out
         elif isinstance(action, argparse._StoreTrueAction):
             if value:
                 args.append(name)
@@ -123,12 +127,21 @@ def _text_parser(sub) -> None:
     t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
     t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
     t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
-    t.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, default=d.lr_decay,
-                   help="in the last 20%% of the run, lower the learning rate linearly to 10%%")  # fmt: skip
-    t.add_argument("--sample-temperature", type=float, default=d.sample_temperature,
-                   help="temperature of the live samples written while training")  # fmt: skip
-    t.add_argument("--sample-every-s", type=float, default=d.sample_every_s,
-                   help="seconds between live samples")  # fmt: skip
+    t.add_argument(
+        "--lr-decay",
+        action=argparse.BooleanOptionalAction,
+        default=d.lr_decay,
+        help="in the last 20%% of the run, lower the learning rate linearly to 10%%",
+    )
+    t.add_argument(
+        "--sample-temperature",
+        type=float,
+        default=d.sample_temperature,
+        help="temperature of the live samples written while training",
+    )
+    t.add_argument(
+        "--sample-every-s", type=float, default=d.sample_every_s, help="seconds between live samples"
+    )
     g = t.add_argument_group("generation after training (the JSON's sample)")
     g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
     g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
@@ -148,21 +161,60 @@ def _text_parser(sub) -> None:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m core", description="RNN Studio without a browser.")
     sub = p.add_subparsers(dest="task", required=True, parser_class=_Parser)
+    df = ForecastConfig()  # the command line's defaults are the page's defaults
+    flag = argparse.BooleanOptionalAction
     f = sub.add_parser("forecast", help="forecast a time series")
-    f.add_argument("--data", default="synthetic", help="synthetic, seattle, stocks:TICKER or FILE.csv")
-    f.add_argument("--column", default="", help="the column to forecast")
-    f.add_argument("--date-column", default="")
-    f.add_argument("--features", nargs="*", default=[], help="extra input columns")
-    f.add_argument("--lookback", type=int, default=30)
-    f.add_argument("--horizon", type=int, default=1)
-    f.add_argument("--scaler", choices=["minmax", "standard"], default="minmax")
-    f.add_argument("--test-fraction", type=float, default=0.15)
-    f.add_argument("--season", type=int, default=0, help="seasonal period in steps (0: detect)")
-    f.add_argument("--missing", choices=["interpolate", "drop"], default="interpolate")
-    f.add_argument("--synthetic-length", type=int, default=1461, help="days of synthetic data")
-    f.add_argument("--synthetic-amplitude", type=float, default=10.0)
-    f.add_argument("--synthetic-noise", type=float, default=2.0)
-    _shared(f, epochs=20)
+    f.add_argument("--data", default=df.data, help="seattle, synthetic, stocks:TICKER or FILE.csv")
+    f.add_argument("--column", default=df.column, help="the column to forecast")
+    f.add_argument(
+        "--date-column",
+        default=df.date_column,
+        help="the column of dates (default: found from the values, if any)",
+    )
+    f.add_argument(
+        "--detect-date",
+        action=flag,
+        default=df.detect_date,
+        help="look for a column of dates when --date-column is not given",
+    )
+    f.add_argument(
+        "--no-date-column",
+        dest="detect_date",
+        action="store_false",
+        help="use the rows in file order, without dates (same as --no-detect-date)",
+    )
+    f.add_argument(
+        "--group-column",
+        default=df.group_column,
+        help="a file of several series stacked on repeated dates: the column that tells them apart",
+    )
+    f.add_argument("--group-value", default=df.group_value, help="which of those series (default: the first)")
+    f.add_argument("--features", nargs="*", default=list(df.features), help="extra input columns")
+    f.add_argument(
+        "--calendar",
+        action=flag,
+        default=df.calendar,
+        help="time of day, day of week and day of year as extra inputs, where there are dates",
+    )
+    f.add_argument(
+        "--predict",
+        choices=list(PREDICTS),
+        default=df.predict,
+        help="change: from the window's last value; level: the value itself",
+    )
+    f.add_argument(
+        "--highway", action=flag, default=df.highway, help="add a linear path from the window to the forecast"
+    )
+    f.add_argument("--lookback", type=int, default=df.lookback)
+    f.add_argument("--horizon", type=int, default=df.horizon)
+    f.add_argument("--scaler", choices=["minmax", "standard"], default=df.scaler)
+    f.add_argument("--test-fraction", type=float, default=df.test_fraction)
+    f.add_argument("--season", type=int, default=df.season, help="seasonal period in steps (0: detect)")
+    f.add_argument("--missing", choices=["interpolate", "drop"], default=df.missing)
+    f.add_argument("--synthetic-length", type=int, default=df.synthetic_length, help="days of synthetic data")
+    f.add_argument("--synthetic-amplitude", type=float, default=df.synthetic_amplitude)
+    f.add_argument("--synthetic-noise", type=float, default=df.synthetic_noise)
+    _shared(f, epochs=df.train.epochs, arch=df.arch, train=df.train)
 
     d = SentimentConfig()
     s = sub.add_parser("sentiment", help="read the sentiment of movie reviews")
@@ -178,12 +230,24 @@ def parser() -> argparse.ArgumentParser:
         "--word-dropout", type=float, default=d.word_dropout, help="share of words hidden in training"
     )
     s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
-    s.add_argument("--pooling", choices=list(POOLINGS), default=d.pooling,
-                   help="without attention: the state after the last word, or max and mean over all words")  # fmt: skip
-    s.add_argument("--word-vectors", action=argparse.BooleanOptionalAction, default=d.word_vectors,
-                   help="start the embedding from word vectors learned from the training split")  # fmt: skip
-    s.add_argument("--word-polarity", action=argparse.BooleanOptionalAction, default=d.word_polarity,
-                   help="also read how much each word leans positive or negative in the training split")  # fmt: skip
+    s.add_argument(
+        "--pooling",
+        choices=list(POOLINGS),
+        default=d.pooling,
+        help="without attention: the state after the last word, or max and mean over all words",
+    )
+    s.add_argument(
+        "--word-vectors",
+        action=argparse.BooleanOptionalAction,
+        default=d.word_vectors,
+        help="start the embedding from word vectors learned from the training split",
+    )
+    s.add_argument(
+        "--word-polarity",
+        action=argparse.BooleanOptionalAction,
+        default=d.word_polarity,
+        help="also read how much each word leans positive or negative in the training split",
+    )
     s.add_argument("--test-fraction", type=float, default=d.test_fraction)
     s.add_argument("--split-seed", type=int, default=d.split_seed)
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")
@@ -194,24 +258,36 @@ def parser() -> argparse.ArgumentParser:
     dm = MusicConfig()
     m = sub.add_parser("music", help="learn melodies and compose new ones")
     m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
-    m.add_argument("--track", type=int, default=dm.track,
-                   help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)")  # fmt: skip
+    m.add_argument(
+        "--track",
+        type=int,
+        default=dm.track,
+        help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)",
+    )
     m.add_argument("--seq-len", type=int, default=dm.seq_len, help="notes per training window")
     m.add_argument("--embed-dim", type=int, default=dm.embed_dim)
     m.add_argument("--generate", type=int, default=dm.generate, help="notes to compose")
     m.add_argument("--temperature", type=float, default=dm.temperature)
     m.add_argument("--top-k", type=int, default=dm.top_k, help="sample among the k likeliest notes (0: all)")
     m.add_argument("--sample-seed", type=int, default=dm.sample_seed)
-    m.add_argument("--primer-bars", type=int, default=dm.primer_bars,
-                   help="bars of a held-out piece that start the melody (0: none)")  # fmt: skip
+    m.add_argument(
+        "--primer-bars",
+        type=int,
+        default=dm.primer_bars,
+        help="bars of a held-out piece that start the melody (0: none)",
+    )
     m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
     _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
 
     dl = MemoryConfig()
     mem = sub.add_parser("memory", help="long-memory toy task: gradients before and after a short training")
     mem.add_argument("--length", type=int, default=dl.length, help="steps per sequence (the memory distance)")
-    mem.add_argument("--recurrent-scale", type=float, default=dl.recurrent_scale,
-                     help="multiplies the initial recurrent weights")  # fmt: skip
+    mem.add_argument(
+        "--recurrent-scale",
+        type=float,
+        default=dl.recurrent_scale,
+        help="multiplies the initial recurrent weights",
+    )
     mem.add_argument("--samples", type=int, default=dl.samples, help="training sequences")
     _shared(mem, epochs=dl.train.epochs, arch=dl.arch, train=dl.train)
 
@@ -296,9 +372,14 @@ def _train(task: str, config, store, run_id: str) -> dict:
         return execute(task, config, store, run_id, _print_event, threading.Event())[1]
     print(f"training on the Ray cluster {spec}", file=sys.stderr, flush=True)
     status, result, error = RayExecutor(spec).run(
-        run_id, task, to_dict(config), store, _print_event, threading.Event(),
+        run_id,
+        task,
+        to_dict(config),
+        store,
+        _print_event,
+        threading.Event(),
         lambda node: print(f"running on node {node}", file=sys.stderr, flush=True),
-    )  # fmt: skip
+    )
     if status == "failed":
         raise TrainingError(error)
     return result
@@ -353,7 +434,15 @@ def main(argv: list[str] | None = None) -> int:
         if task == "forecast":
             from core.forecasting import prepare
 
-            prepare(config)  # check the data before TensorFlow loads
+            p = prepare(config)  # check the data before TensorFlow loads
+            if p.series.date_column:
+                print(
+                    f"dates: column {p.series.date_column!r} ({p.series.date_how}), {p.series.freq or 'irregular'}",
+                    file=sys.stderr,
+                )
+            for note in p.series.notes:
+                print(f"note: {note}", file=sys.stderr)
+            print(f"season: {p.season} steps ({p.season_how})", file=sys.stderr)
         elif task == "text":
             from core.textgen import check_generation, prepare
 

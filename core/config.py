@@ -17,6 +17,7 @@ CELLS = ("simple", "lstm", "gru")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
 POOLINGS = ("last", "max_mean")
+PREDICTS = ("change", "level")
 
 
 class ConfigError(ValueError):
@@ -87,8 +88,18 @@ class ForecastConfig:
 
     data: str = "seattle"
     column: str = ""
-    date_column: str = ""
+    date_column: str = ""  # empty: found from the values (detect_date), or none
+    detect_date: bool = True  # look for a column of dates when date_column is empty
+    group_column: str = (
+        ""  # a file of several series stacked on repeated dates: which column tells them apart
+    )
+    group_value: str = ""  # ... and which series to forecast (empty: the first)
     features: tuple[str, ...] = ()
+    calendar: bool = (
+        True  # time of day, day of week, day of year as sine/cosine inputs, where there are dates
+    )
+    predict: str = "change"  # "change": from the window's last value; "level": the scaled value itself
+    highway: bool = True  # a linear path from the window to the forecast beside the recurrent one
     lookback: int = 30
     horizon: int = 1
     scaler: str = "minmax"
@@ -100,8 +111,13 @@ class ForecastConfig:
     synthetic_noise: float = 2.0
     arch: ArchitectureConfig = field(default_factory=ArchitectureConfig)
     train: TrainingConfig = field(default_factory=TrainingConfig)
+    # Runs saved before these settings existed trained without them: reproducing them must too.
+    ABSENT: ClassVar[dict] = {"detect_date": False, "calendar": False, "predict": "level", "highway": False}
 
     def __post_init__(self) -> None:
+        _check(
+            self.predict in PREDICTS, f"predict must be one of {', '.join(PREDICTS)}, not {self.predict!r}"
+        )
         _check(2 <= self.lookback <= 365, "look-back window must be between 2 and 365 steps")
         _check(1 <= self.horizon <= 30, "horizon must be between 1 and 30 steps")
         _check(self.scaler in SCALERS, f"scaler must be one of {', '.join(SCALERS)}")

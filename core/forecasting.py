@@ -24,6 +24,7 @@ from core.datasets import (
     read_csv_bytes,
     synthetic_temperature,
 )
+from core.numbers import fmt_value, join_words
 from core.saving import load_run, read_companion, save_run
 
 DEFAULT_COLUMN = {"synthetic": "temperature", "seattle": "temp_max", "stocks": "close"}
@@ -32,7 +33,7 @@ UNITS = {"synthetic": "deg C", "seattle": "deg C", "stocks": "USD"}
 
 @dataclass
 class Series:
-    """A cleaned, sorted numeric series: target first, then extra features."""
+    """A cleaned, sorted numeric series: target first, then extra features, then calendar inputs."""
 
     values: np.ndarray  # (time, features), target in column 0
     columns: list[str]
@@ -40,6 +41,11 @@ class Series:
     notes: list[str] = field(default_factory=list)
     fingerprint: str = ""
     units: str = ""
+    freq: str = ""  # hourly, daily, ... from the dates; "" without dates or when irregular
+    date_column: str = ""
+    date_how: str = ""  # how the date column was chosen
+    calendar: list[str] = field(default_factory=list)  # the calendar inputs among `columns`
+    groups: tuple[str, list[str]] | None = None  # (column, values) when several series are stacked
 
 
 def load_frame(cfg: ForecastConfig) -> pd.DataFrame:
@@ -59,17 +65,138 @@ def load_frame(cfg: ForecastConfig) -> pd.DataFrame:
     return read_csv_bytes(path.read_bytes())
 
 
-def _find_date_column(df: pd.DataFrame, wanted: str) -> str:
+DATE_NAMES = ("date", "time", "datetime", "timestamp", "ds", "day", "week", "month", "year", "period", "hour")
+DATE_SHARE = 0.95  # a column is dates when at least this share of its non-empty cells parse as dates
+
+
+def _as_dates(col: pd.Series, name: str) -> pd.Series:
+    """The column as datetimes, NaT where a cell is not a date. Plain numbers are dates only in a
+    column named like a year (2001 is a year; 17.5 or 20120101 in a price column is not a date)."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    numbers = pd.to_numeric(col, errors="coerce")
+    if name.strip().lower() in ("year", "yr"):
+        years = numbers.where(numbers.between(1000, 2500) & (numbers == numbers.round()))
+        return pd.to_datetime(years.astype("Int64").astype("string"), format="%Y", errors="coerce")
+    text = col.astype("string").str.strip()
+    text = text.where(numbers.isna())  # numbers in a column not named as a year are not dates
+    parsed = pd.to_datetime(text, errors="coerce")  # one inferred format: fast
+    if parsed.notna().sum() < DATE_SHARE * text.notna().sum():
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")  # cell by cell: slow, rare
+    return parsed
+
+
+def _date_share(col: pd.Series, name: str) -> float:
+    present = col.dropna()
+    present = present[present.astype(str).str.strip() != ""].head(200)  # a sample decides quickly
+    if present.empty:
+        return 0.0
+    return float(_as_dates(present, name).notna().mean())
+
+
+def find_date_column(df: pd.DataFrame, wanted: str = "", detect: bool = True) -> tuple[str, str]:
+    """(column, how it was chosen): the named column, else (if `detect`) a column whose values
+    are dates for at least 95% of rows, preferring names like date, time or month; else ("", "")."""
     if wanted:
         if wanted not in df.columns:
             raise DataError(
                 f"There is no column {wanted!r}; the columns are {', '.join(map(str, df.columns))}."
             )
-        return wanted
-    for col in df.columns:
-        if str(col).strip().lower() in ("date", "time", "datetime", "timestamp", "day"):
-            return col
+        return wanted, "chosen by you"
+    if not detect:
+        return "", ""
+    named = sorted(df.columns, key=lambda c: str(c).strip().lower() not in DATE_NAMES)  # names first
+    for col in named:
+        if _date_share(df[col], str(col)) >= DATE_SHARE:
+            return col, "found: its values are dates"
+    return "", ""
+
+
+FREQUENCIES = {  # name: (typical step in hours, tolerance as a share of it)
+    "hourly": (1.0, 0.1),
+    "daily": (24.0, 0.1),
+    "weekly": (168.0, 0.1),
+    "monthly": (730.5, 0.1),
+    "quarterly": (2191.5, 0.06),
+    "yearly": (8766.0, 0.02),
+}
+OFFSETS = {
+    "hourly": {"hours": 1},
+    "daily": {"days": 1},
+    "weekly": {"weeks": 1},
+    "monthly": {"months": 1},
+    "quarterly": {"months": 3},
+    "yearly": {"years": 1},
+}
+
+
+def infer_frequency(dates: pd.Series) -> str:
+    """hourly, daily, weekly, monthly, quarterly or yearly from the median step; "" if irregular."""
+    steps = pd.Series(dates).diff().dropna()
+    if steps.empty:
+        return ""
+    hours = steps.median() / pd.Timedelta(hours=1)
+    for name, (typical, tolerance) in FREQUENCIES.items():
+        if abs(hours - typical) <= tolerance * typical:
+            return name
     return ""
+
+
+# Calendar inputs that mean something at each frequency: (name, period, value from the dates).
+CALENDAR = {
+    "hourly": ("hour of day", "day of week", "day of year"),
+    "daily": ("day of week", "day of year"),
+    "weekly": ("day of year",),
+    "monthly": ("month of year",),
+    "quarterly": ("month of year",),
+}
+
+
+def calendar_columns(dates: pd.Series, freq: str) -> dict[str, np.ndarray]:
+    """Sine/cosine pairs of the calendar position (so December sits next to January)."""
+    d = pd.DatetimeIndex(dates)
+    phase = {
+        "hour of day": (d.hour + d.minute / 60) / 24,
+        "day of week": d.dayofweek / 7,
+        "day of year": (d.dayofyear - 1) / 365.25,
+        "month of year": (d.month - 1) / 12,
+    }
+    out = {}
+    for name in CALENDAR.get(freq, ()):
+        angle = 2 * np.pi * np.asarray(phase[name], dtype="float64")
+        out[f"{name} (sin)"], out[f"{name} (cos)"] = np.sin(angle), np.cos(angle)
+    return out
+
+
+def _stacked_series(df: pd.DataFrame, date_col: str, cfg: ForecastConfig, notes: list[str]) -> pd.DataFrame:
+    """Rows of one series where a date repeats because several series are stacked in one file."""
+    repeated = int(df["_date"].duplicated().sum())
+    if not repeated:
+        return df
+    candidates = [
+        c
+        for c in df.columns
+        if c not in (date_col, "_date") and df[c].nunique() <= 100 and not df.duplicated(["_date", c]).any()
+    ]
+    column = cfg.group_column or next((c for c in candidates if c not in numeric_columns(df[[c]])), "")
+    if cfg.group_column and cfg.group_column not in df.columns:
+        raise DataError(f"There is no column {cfg.group_column!r} to pick a series with.")
+    if not column:
+        notes.append(
+            f"{repeated} rows repeat an earlier date in {date_col!r} and no column tells them apart:"
+            " they are used in date order, as they are."
+        )
+        return df
+    values = [str(v) for v in pd.unique(df[column].astype(str))]
+    value = cfg.group_value or values[0]
+    if value not in values:
+        raise DataError(f"The column {column!r} has no value {value!r}; it has {', '.join(values[:20])}.")
+    notes.append(
+        f"Each date appears several times: the file holds {len(values)} series told apart by"
+        f" {column!r} ({', '.join(values[:8])}{', ...' if len(values) > 8 else ''}). Forecasting {value!r};"
+        " pick another with the series filter."
+    )
+    return df[df[column].astype(str) == value]
 
 
 def numeric_columns(df: pd.DataFrame, exclude: str = "") -> list[str]:
@@ -89,10 +216,10 @@ def prepare_series(df: pd.DataFrame, cfg: ForecastConfig) -> Series:
     notes: list[str] = []
     df = df.copy()
     df.columns = [str(c) for c in df.columns]
-    date_col = _find_date_column(df, cfg.date_column)
-    dates = None
+    date_col, date_how = find_date_column(df, cfg.date_column, cfg.detect_date)
+    dates, freq, groups = None, "", None
     if date_col:
-        parsed = pd.to_datetime(df[date_col], errors="coerce", format="mixed")
+        parsed = _as_dates(df[date_col], date_col)
         bad = int(parsed.isna().sum())
         if bad == len(df):
             raise DataError(f"The date column {date_col!r} has no readable dates: pick another or none.")
@@ -101,8 +228,19 @@ def prepare_series(df: pd.DataFrame, cfg: ForecastConfig) -> Series:
         df = df.assign(_date=parsed).dropna(subset=["_date"])
         if not df["_date"].is_monotonic_increasing:
             df = df.sort_values("_date", kind="stable")
-            notes.append("The dates were out of order, so the rows were sorted by date.")
+            notes.append(f"The rows were not in time order, so they were sorted by {date_col!r}.")
+        if df["_date"].duplicated().any():
+            before = df
+            df = _stacked_series(df, date_col, cfg, notes)
+            column = cfg.group_column or next(
+                (c for c in df.columns if before[c].nunique() > df[c].nunique()), ""
+            )
+            if column:
+                groups = (column, [str(v) for v in pd.unique(before[column].astype(str))])
+        freq = infer_frequency(df["_date"])
     numeric = numeric_columns(df, exclude=date_col)
+    if groups:
+        numeric = [c for c in numeric if c != groups[0]]
     if not numeric:
         raise DataError("The CSV has no numeric column to forecast: it needs at least one column of numbers.")
     source = cfg.data.split(":")[0]
@@ -129,16 +267,27 @@ def prepare_series(df: pd.DataFrame, cfg: ForecastConfig) -> Series:
             notes.append(f"Filled missing values in {missing} rows by linear interpolation.")
     if frame.empty or frame[target].isna().all():
         raise DataError(f"The column {target!r} has no values left after cleaning.")
+    fingerprint = fingerprint_frame(frame)
+    calendar: list[str] = []
     if date_col:
-        dates = df["_date"].dt.strftime("%Y-%m-%d").tolist()
-    units = UNITS.get(source, "")
+        fmt = "%Y-%m-%d %H:%M" if freq == "hourly" or (df["_date"].dt.hour != 0).any() else "%Y-%m-%d"
+        dates = df["_date"].dt.strftime(fmt).tolist()
+        if cfg.calendar:
+            extra = calendar_columns(df["_date"], freq)
+            frame = frame.assign(**extra)
+            calendar = list(extra)
     return Series(
         values=frame.to_numpy(dtype="float64"),
-        columns=cols,
+        columns=[*cols, *calendar],
         dates=dates,
         notes=notes,
-        fingerprint=fingerprint_frame(frame),
-        units=units,
+        fingerprint=fingerprint,
+        units=UNITS.get(source, ""),
+        freq=freq,
+        date_column=date_col,
+        date_how=date_how,
+        calendar=calendar,
+        groups=groups,
     )
 
 
@@ -204,7 +353,9 @@ class Scaler:
 
 # --- baselines and metrics -------------------------------------------------
 def detect_season(y: np.ndarray, max_lag: int = 400) -> int:
-    """The lag of the highest autocorrelation after it first turns negative; 1 if none is clear."""
+    """The lag of the highest autocorrelation of the step-to-step changes after it first turns
+    negative; 1 if none is clear. Changes, not levels: a trend makes every lag look alike."""
+    y = np.diff(np.asarray(y, dtype="float64"))
     y = y - y.mean()
     max_lag = min(max_lag, len(y) // 2)
     denom = float(np.dot(y, y))
@@ -217,6 +368,42 @@ def detect_season(y: np.ndarray, max_lag: int = 400) -> int:
     start = negative[0]
     best = start + int(np.argmax(acf[start:]))
     return best + 1 if acf[best] > 0.2 else 1
+
+
+SEASON_BY_FREQUENCY = {
+    "hourly": (24, "a day"),
+    "weekly": (52, "a year"),
+    "monthly": (12, "a year"),
+    "quarterly": (4, "a year"),
+}
+
+
+def choose_season(y_train: np.ndarray, freq: str, wanted: int = 0) -> tuple[int, str]:
+    """(season length, how it was found): from the dates' frequency where there is one, else from
+    the autocorrelation of the training split's changes."""
+    if wanted:
+        return wanted, "set by you"
+    if freq in SEASON_BY_FREQUENCY:
+        season, span = SEASON_BY_FREQUENCY[freq]
+        if season < len(y_train) // 2:
+            return season, f"from the {freq} dates: {season} steps make {span}"
+    if freq == "daily":
+        fits = {}
+        for season in (7, 365):
+            if season < len(y_train) // 2:
+                fits[season] = float(np.mean(np.abs(y_train[season:] - y_train[:-season])))
+        if fits:
+            season = min(fits, key=fits.get)
+            if len(fits) == 1:
+                return season, "from the daily dates: a week (too few rows for a year)"
+            return season, (
+                f"from the daily dates: {'a year' if season == 365 else 'a week'} fits the training split"
+                f" better than {'a week' if season == 365 else 'a year'}"
+            )
+    season = detect_season(y_train)
+    if season == 1:
+        return 1, "none found in the autocorrelation of the changes, so it repeats the last value"
+    return season, "from the autocorrelation of the step-to-step changes in the training split"
 
 
 def persistence(target: np.ndarray, t0: np.ndarray, horizon: int) -> np.ndarray:
@@ -261,6 +448,7 @@ class Prepared:
     masks: tuple
     season: int
     bounds: tuple[int, int]
+    season_how: str = ""
 
     @property
     def train_shape(self) -> tuple[int, int, int]:
@@ -285,12 +473,12 @@ def prepare(cfg: ForecastConfig, series: Series | None = None) -> Prepared:
             f" {cfg.horizon} with a validation and test split (about {need} rows needed)."
             " Shorten the look-back or horizon, or use more data."
         )
-    season = int(cfg.season or detect_season(series.values[:train_end, 0]))
+    season, season_how = choose_season(series.values[:train_end, 0], series.freq, int(cfg.season))
     if season >= train_end:
         raise DataError(
             f"The season length ({season}) must be shorter than the training split ({train_end} rows)."
         )
-    return Prepared(series, scaler, x, y, t0, masks, season, (train_end, val_end))
+    return Prepared(series, scaler, x, y, t0, masks, season, (train_end, val_end), season_how)
 
 
 def train(cfg: ForecastConfig, ctx) -> dict:
@@ -303,7 +491,9 @@ def train(cfg: ForecastConfig, ctx) -> dict:
     p = prepare(cfg)
     ctx.set_fingerprint(p.series.fingerprint)
     tr, va, te = p.masks
-    model = build_regressor(cfg.arch, cfg.lookback, p.x.shape[2], cfg.horizon)
+    model = build_regressor(
+        cfg.arch, cfg.lookback, p.x.shape[2], cfg.horizon, change=cfg.predict == "change", highway=cfg.highway
+    )
     model.compile(optimizer=make_optimizer(cfg.train), loss="mse", metrics=["mae"])
     ctx.status("Training...")
     history = ctx.fit(model, p.x[tr], p.y[tr], (p.x[va], p.y[va]), cfg.train)
@@ -333,6 +523,9 @@ def train(cfg: ForecastConfig, ctx) -> dict:
         "column": p.series.columns[0],
         "horizon": cfg.horizon,
         "season": p.season,
+        "season_how": p.season_how,
+        "date_column": p.series.date_column,
+        "inputs": p.series.columns,
         "test": test,
         "epochs": len(history),
         "val_loss": min((h["val_loss"] for h in history), default=float("nan")),
@@ -352,6 +545,7 @@ def train(cfg: ForecastConfig, ctx) -> dict:
         "future_high": (future + hi_q).tolist(),
         "notes": p.series.notes,
         "train_shape": p.train_shape,
+        "predicts": what_it_predicts(cfg),
     }
     save(ctx.run_dir, model, cfg, p.scaler, final, display)
     return {"final": final, "display": display, "history": history}
@@ -367,10 +561,29 @@ def _future_dates(series: Series, horizon: int) -> list:
     n = len(series.values)
     if series.dates is None:
         return list(range(n, n + horizon))
-    dates = pd.to_datetime(pd.Series(series.dates[-30:]))
-    step = dates.diff().median() if len(dates) > 1 else pd.Timedelta(days=1)
-    last = dates.iloc[-1]
-    return [(last + step * (i + 1)).strftime("%Y-%m-%d") for i in range(horizon)]
+    last = pd.Timestamp(series.dates[-1])
+    if series.freq in OFFSETS:
+        step = pd.DateOffset(**OFFSETS[series.freq])
+        future = [last + step * (i + 1) for i in range(horizon)]
+    else:
+        dates = pd.to_datetime(pd.Series(series.dates[-30:]))
+        gap = dates.diff().median() if len(dates) > 1 else pd.Timedelta(days=1)
+        future = [last + gap * (i + 1) for i in range(horizon)]
+    fmt = "%Y-%m-%d %H:%M" if len(series.dates[-1]) > 10 else "%Y-%m-%d"
+    return [d.strftime(fmt) for d in future]
+
+
+def what_it_predicts(cfg: ForecastConfig) -> str:
+    """One plain sentence: what the network's output means."""
+    ahead = "the next value" if cfg.horizon == 1 else f"the next {cfg.horizon} values"
+    if cfg.predict == "change":
+        how = (
+            f"The RNN predicts how much {ahead} will differ from the last value it read, so"
+            " 'the same as the last value' is where it starts"
+        )
+    else:
+        how = f"The RNN predicts {ahead} directly, on the scale of the training split"
+    return how + (", with a linear shortcut from the window added to its answer." if cfg.highway else ".")
 
 
 def save(run_dir: Path, model, cfg: ForecastConfig, scaler: Scaler, final: dict, display: dict) -> None:
@@ -379,18 +592,36 @@ def save(run_dir: Path, model, cfg: ForecastConfig, scaler: Scaler, final: dict,
 
 def load(run_dir: Path):
     """(model, config, scaler) of a saved forecasting run."""
+    from core.models import forecast_layers
+
+    forecast_layers()  # registered before loading, so such models deserialise
     model, cfg = load_run(run_dir, ForecastConfig)
     return model, cfg, Scaler.from_json(read_companion(run_dir, "scaler"))
 
 
-def verdict(test: dict) -> str:
+MODEL_NAMES = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear": "the linear model"}
+
+
+def verdict(test: dict, units: str = "") -> str:
     """One plain sentence: did the RNN beat each baseline on test MAE?"""
-    names = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear": "the linear model"}
     rnn = test["rnn"]["mae"]
-    beat = [names[k] for k in names if rnn < test[k]["mae"]]
-    lost = [names[k] for k in names if rnn >= test[k]["mae"]]
-    if not lost:
-        return f"The RNN beat every baseline on test MAE ({rnn:.3g})."
-    if not beat:
-        return f"The RNN did not beat any baseline on test MAE ({rnn:.3g}): a simpler model is better here."
-    return f"The RNN beat {', '.join(beat)} but not {', '.join(lost)} on test MAE ({rnn:.3g})."
+    names = [k for k in MODEL_NAMES if k in test]
+    beat = [MODEL_NAMES[k] for k in names if rnn < test[k]["mae"]]
+    tied = [MODEL_NAMES[k] for k in names if rnn == test[k]["mae"]]
+    lost = [MODEL_NAMES[k] for k in names if rnn > test[k]["mae"]]
+    score = f"test MAE {fmt_value(rnn, units)}"
+    best = min(names, key=lambda k: test[k]["mae"])
+    best_score = f"{MODEL_NAMES[best]}'s {fmt_value(test[best]['mae'], units)}"
+    if not lost and not tied:
+        return f"The RNN beat every baseline ({score}; the best baseline, {best_score})."
+    if not beat and not tied:
+        return f"The RNN did not beat any baseline ({score} against {best_score}): a simpler model is better here."
+    parts = []
+    if beat:
+        parts.append(f"beat {join_words(beat)}")
+    if tied:
+        parts.append(f"tied with {join_words(tied)}")
+    sentence = f"The RNN {join_words(parts)}"
+    if lost:
+        return f"{sentence} but not {join_words(lost, 'or')} ({score} against {best_score})."
+    return f"{sentence} ({score})."

@@ -8,6 +8,8 @@ on every page.
 
 from __future__ import annotations
 
+import functools
+
 from core.config import ArchitectureConfig
 from core.tf import keras_module
 
@@ -56,12 +58,65 @@ def recurrent_stack(x, arch: ArchitectureConfig, return_sequences: bool = False)
     return x
 
 
-def build_regressor(arch: ArchitectureConfig, timesteps: int, features: int, outputs: int):
-    """Windows in, a vector of `outputs` future values out (the forecasting head)."""
+@functools.cache
+def forecast_layers():
+    """The forecasting head's two small layers, made (and registered for loading) at first use."""
+    keras = keras_module()
+    ops = keras.ops
+
+    @keras.saving.register_keras_serializable(package="rnn_studio")
+    class ChangeFromLast(keras.layers.Layer):
+        """The target column as its change from the window's last value; other columns as they are."""
+
+        def call(self, x):  # (batch, time, features)
+            return ops.concatenate([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
+
+    @keras.saving.register_keras_serializable(package="rnn_studio")
+    class LastValue(keras.layers.Layer):
+        """The window's last target value, once per forecast step: (batch, horizon)."""
+
+        def __init__(self, horizon: int, **kwargs):
+            super().__init__(**kwargs)
+            self.horizon = horizon
+
+        def call(self, x):
+            return ops.repeat(x[:, -1:, 0], self.horizon, axis=1)
+
+        def get_config(self):
+            return {**super().get_config(), "horizon": self.horizon}
+
+    return ChangeFromLast, LastValue
+
+
+def build_regressor(
+    arch: ArchitectureConfig,
+    timesteps: int,
+    features: int,
+    outputs: int,
+    change: bool = False,
+    highway: bool = False,
+):
+    """Windows in, a vector of `outputs` future values out (the forecasting head).
+
+    `change`: the network reads the target as its change from the window's last value and
+    predicts the change from it, so "the same as the last value" is where it starts, and values
+    outside the training range stay reachable (a level learned on a rising series never is).
+    `highway`: a linear map of the window is added to the recurrent forecast (LSTNet's highway,
+    Lai et al. 2018), so the network only has to learn what a linear autoregression misses.
+    """
     keras = keras_module()
     inputs = keras.Input(shape=(timesteps, features), name="window")  # (batch, time, features)
-    h = recurrent_stack(inputs, arch)  # (batch, units)
+    x = inputs
+    if change:
+        change_from_last, last_value = forecast_layers()
+        x = change_from_last(name="change_from_last")(inputs)  # (batch, time, features)
+    h = recurrent_stack(x, arch)  # (batch, units)
     if arch.dropout > 0:
         h = keras.layers.Dropout(arch.dropout, name="head_dropout")(h)
     out = keras.layers.Dense(outputs, name="forecast")(h)  # (batch, horizon)
+    if highway:
+        flat = keras.layers.Flatten(name="window_flat")(x)  # (batch, time * features)
+        out = keras.layers.Add(name="plus_highway")([out, keras.layers.Dense(outputs, name="highway")(flat)])
+    if change:
+        out = keras.layers.Add(name="plus_last_value")([out, last_value(outputs, name="last_value")(inputs)])
     return keras.Model(inputs, out, name="forecaster")
