@@ -109,6 +109,8 @@ def recipe(task: str, config: dict) -> list[str]:
         elif isinstance(action, argparse._StoreTrueAction):
             if value:
                 args.append(name)
+        elif value is None:
+            continue  # the default, which the config resolves
         elif isinstance(value, list | tuple):
             if value:
                 args += [name, *map(str, value)]
@@ -189,7 +191,12 @@ def parser() -> argparse.ArgumentParser:
         help="a file of several series stacked on repeated dates: the column that tells them apart",
     )
     f.add_argument("--group-value", default=df.group_value, help="which of those series (default: the first)")
-    f.add_argument("--features", nargs="*", default=list(df.features), help="extra input columns")
+    f.add_argument(
+        "--features",
+        nargs="*",
+        default=None,
+        help="extra input columns (default: the data set's suggestion; --features alone: none)",
+    )
     f.add_argument(
         "--calendar",
         action=flag,

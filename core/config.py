@@ -86,7 +86,7 @@ class TrainingConfig:
 class ForecastConfig:
     """A forecasting job: which series, how it is windowed and split, and the model."""
 
-    data: str = "seattle"
+    data: str = "employment"
     column: str = ""
     date_column: str = ""  # empty: found from the values (detect_date), or none
     detect_date: bool = True  # look for a column of dates when date_column is empty
@@ -94,13 +94,19 @@ class ForecastConfig:
         ""  # a file of several series stacked on repeated dates: which column tells them apart
     )
     group_value: str = ""  # ... and which series to forecast (empty: the first)
-    features: tuple[str, ...] = ()
+    features: tuple[str, ...] | None = None  # extra input columns; None: the data set's suggestion
     calendar: bool = (
         True  # time of day, day of week, day of year as sine/cosine inputs, where there are dates
     )
     predict: str = "change"  # "change": from the window's last value; "level": the scaled value itself
-    highway: bool = True  # a linear path from the window to the forecast beside the recurrent one
-    lookback: int = 30
+    highway: bool = True  # the linear autoregression inside the model, corrected by the RNN
+    # Chosen on validation splits only (seeds 0-2, 2026-12-01; MAE of the RNN / best baseline):
+    # - US jobs (nonfarm, the default): predicting the change took the RNN from 5.2x the best
+    #   baseline (levels) to 0.83x, the frozen linear highway to 0.80x; look-back 14 beat 12.
+    # - Seattle temp_max: change + calendar inputs took it from 2.60 to 1.99 deg C, about the
+    #   linear model (2.00: the two tie on test too), so it is not the default. temp_min as an
+    #   extra input beat none (1.95 vs 1.99) and tied all three weather columns.
+    lookback: int = 14
     horizon: int = 1
     scaler: str = "minmax"
     test_fraction: float = 0.15
@@ -110,9 +116,16 @@ class ForecastConfig:
     synthetic_amplitude: float = 10.0
     synthetic_noise: float = 2.0
     arch: ArchitectureConfig = field(default_factory=ArchitectureConfig)
-    train: TrainingConfig = field(default_factory=TrainingConfig)
+    # Up to 40 epochs, keeping the weights of the best validation epoch (5 epochs' patience).
+    train: TrainingConfig = field(default_factory=lambda: TrainingConfig(epochs=40, patience=5))
     # Runs saved before these settings existed trained without them: reproducing them must too.
-    ABSENT: ClassVar[dict] = {"detect_date": False, "calendar": False, "predict": "level", "highway": False}
+    ABSENT: ClassVar[dict] = {
+        "detect_date": False,
+        "calendar": False,
+        "predict": "level",
+        "highway": False,
+        "features": (),
+    }
 
     def __post_init__(self) -> None:
         _check(
@@ -126,7 +139,8 @@ class ForecastConfig:
         _check(self.missing in ("interpolate", "drop"), "missing must be interpolate or drop")
         _check(100 <= self.synthetic_length <= 20000, "synthetic length must be 100-20000")
         _check(self.synthetic_noise >= 0.0, "noise cannot be negative")
-        object.__setattr__(self, "features", tuple(self.features))
+        if self.features is not None:
+            object.__setattr__(self, "features", tuple(self.features))
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,13 @@ def load_seattle() -> pd.DataFrame:
     return df.drop(columns=["weather"])
 
 
+def load_employment() -> pd.DataFrame:
+    """US employment by sector, monthly 2006-2015, in thousands of jobs (BLS via vega_datasets)."""
+    import pandas as pd
+
+    return pd.read_csv(_package_file("vega_datasets", "_data", "us-employment.csv"))
+
+
 def load_stocks(ticker: str) -> pd.DataFrame:
     import pandas as pd
 
@@ -138,6 +145,14 @@ REGISTRY: dict[str, Dataset] = {
             "NOAA via the vega_datasets package (seattle-weather)",
             "public domain (NOAA)",
             loader=load_seattle,
+        ),
+        Dataset(
+            "employment",
+            "forecast",
+            "US jobs by sector, monthly 2006-2015 (thousands): a rising trend and the 2008 recession.",
+            "US Bureau of Labor Statistics via the vega_datasets package (us-employment)",
+            "public domain (BLS)",
+            loader=load_employment,
         ),
         Dataset(
             "stocks",

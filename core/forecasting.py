@@ -9,6 +9,7 @@ seen the future it is scored on.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from core.config import ForecastConfig
 from core.datasets import (
     DataError,
     fingerprint_frame,
+    load_employment,
     load_seattle,
     load_stocks,
     read_csv_bytes,
@@ -27,8 +29,24 @@ from core.datasets import (
 from core.numbers import fmt_value, join_words
 from core.saving import load_run, read_companion, save_run
 
-DEFAULT_COLUMN = {"synthetic": "temperature", "seattle": "temp_max", "stocks": "close"}
-UNITS = {"synthetic": "deg C", "seattle": "deg C", "stocks": "USD"}
+DEFAULT_COLUMN = {
+    "synthetic": "temperature",
+    "seattle": "temp_max",
+    "employment": "nonfarm",
+    "stocks": "close",
+}
+# Extra inputs when none are chosen (features=None): chosen on Seattle's validation split.
+DEFAULT_FEATURES = {"seattle": {"temp_max": ("temp_min",)}}
+
+
+def input_features(cfg: ForecastConfig, target: str) -> tuple[str, ...]:
+    """The extra input columns: the chosen ones, else the data set's suggestion for this column."""
+    if cfg.features is not None:
+        return tuple(cfg.features)
+    return DEFAULT_FEATURES.get(cfg.data.split(":")[0], {}).get(target, ())
+
+
+UNITS = {"synthetic": "deg C", "seattle": "deg C", "employment": "thousand jobs", "stocks": "USD"}
 
 
 @dataclass
@@ -55,11 +73,15 @@ def load_frame(cfg: ForecastConfig) -> pd.DataFrame:
         )
     if cfg.data == "seattle":
         return load_seattle()
+    if cfg.data == "employment":
+        return load_employment()
     if cfg.data.startswith("stocks:"):
         return load_stocks(cfg.data.split(":", 1)[1])
     path = Path(cfg.data)
     if path.suffix.lower() != ".csv":
-        raise DataError(f"Unknown data {cfg.data!r}: use synthetic, seattle, stocks:TICKER or a .csv file.")
+        raise DataError(
+            f"Unknown data {cfg.data!r}: use employment, seattle, synthetic, stocks:TICKER or a .csv file."
+        )
     if not path.is_file():
         raise DataError(f"The file {cfg.data} does not exist.")
     return read_csv_bytes(path.read_bytes())
@@ -75,14 +97,16 @@ def _as_dates(col: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         return col
     numbers = pd.to_numeric(col, errors="coerce")
-    if name.strip().lower() in ("year", "yr"):
+    if name.strip().lower() in ("year", "yr") and numbers.notna().any():
         years = numbers.where(numbers.between(1000, 2500) & (numbers == numbers.round()))
         return pd.to_datetime(years.astype("Int64").astype("string"), format="%Y", errors="coerce")
     text = col.astype("string").str.strip()
     text = text.where(numbers.isna())  # numbers in a column not named as a year are not dates
-    parsed = pd.to_datetime(text, errors="coerce")  # one inferred format: fast
-    if parsed.notna().sum() < DATE_SHARE * text.notna().sum():
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")  # cell by cell: slow, rare
+    with warnings.catch_warnings():  # "could not infer format": the answer below is what counts
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(text, errors="coerce")  # one inferred format: fast
+        if parsed.notna().sum() < DATE_SHARE * text.notna().sum():
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")  # cell by cell: slow, rare
     return parsed
 
 
@@ -251,10 +275,11 @@ def prepare_series(df: pd.DataFrame, cfg: ForecastConfig) -> Series:
         if df[target].replace("", np.nan).isna().all():
             raise DataError(f"The column {target!r} is empty: choose a column with numbers.")
         raise DataError(f"The column {target!r} is not numeric: choose one of {', '.join(numeric)}.")
-    for feat in cfg.features:
+    features = input_features(cfg, target)
+    for feat in features:
         if feat not in numeric or feat == target:
             raise DataError(f"The extra feature {feat!r} is not a numeric column other than the target.")
-    cols = [target, *cfg.features]
+    cols = [target, *features]
     frame = df[cols].apply(pd.to_numeric, errors="coerce")
     missing = int(frame.isna().any(axis=1).sum())
     if missing:
@@ -430,12 +455,57 @@ def metrics(actual: np.ndarray, pred: np.ndarray, naive_mae: float) -> dict:
     }
 
 
-def linear_baseline(x_train, y_train, x_eval):
-    """Ridge regression on the flattened (scaled) window: the classic linear autoregression."""
+def _relative(x: np.ndarray) -> np.ndarray:
+    """The window with its target column as the change from the window's last value."""
+    r = x.copy()
+    r[:, :, 0] -= x[:, -1:, 0]
+    return r
+
+
+def fit_linear(x_train, y_train, x_val=None, y_val=None) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression on the flattened (scaled) window: the classic linear autoregression.
+
+    Returns (kernel, bias) that predict the change from the window's last value:
+    forecast = last + flat(window) @ kernel + bias  # kernel (time * features, horizon).
+    With a validation split it is fitted twice, on the values and on their change from the
+    window's last value (as the RNN reads them), and the better one on validation is kept:
+    on a rising series only the second reaches values above the training range.
+    """
     from sklearn.linear_model import Ridge
 
-    model = Ridge(alpha=1.0).fit(x_train.reshape(len(x_train), -1), y_train)
-    return model.predict(x_eval.reshape(len(x_eval), -1)).reshape(len(x_eval), y_train.shape[1])
+    n, steps, feats = x_train.shape
+    last_idx = (steps - 1) * feats  # the last target value in the flattened window
+
+    def fit(change: bool):
+        prep = _relative if change else (lambda x: x)
+        shift = x_train[:, -1:, 0] if change else 0.0
+        model = Ridge(alpha=1.0).fit(prep(x_train).reshape(n, -1), y_train - shift)
+        kernel = model.coef_.T.reshape(steps * feats, -1).copy()  # (time * features, horizon)
+        if change:  # rel(x) = x - last on the target column: fold that into the kernel
+            kernel[last_idx] -= kernel[0::feats].sum(axis=0)
+        else:  # the kernel predicted the value itself: make it predict the change
+            kernel[last_idx] -= 1.0
+        return kernel, np.asarray(model.intercept_, dtype="float64").reshape(-1)
+
+    def mae(kb, x, y) -> float:
+        return float(np.mean(np.abs(linear_predict(kb, x) - y)))
+
+    best = fit(False)
+    if x_val is not None and len(x_val):
+        other = fit(True)
+        if mae(other, x_val, y_val) < mae(best, x_val, y_val):
+            best = other
+    return best
+
+
+def linear_predict(kernel_bias: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
+    kernel, bias = kernel_bias
+    return x[:, -1:, 0] + x.reshape(len(x), -1) @ kernel + bias  # (samples, horizon)
+
+
+def linear_baseline(x_train, y_train, x_eval, x_val=None, y_val=None):
+    """The linear autoregression's forecasts for `x_eval` (scaled like the windows)."""
+    return linear_predict(fit_linear(x_train, y_train, x_val, y_val), x_eval)
 
 
 @dataclass
@@ -491,8 +561,14 @@ def train(cfg: ForecastConfig, ctx) -> dict:
     p = prepare(cfg)
     ctx.set_fingerprint(p.series.fingerprint)
     tr, va, te = p.masks
+    linear = fit_linear(p.x[tr], p.y[tr], p.x[va], p.y[va])
     model = build_regressor(
-        cfg.arch, cfg.lookback, p.x.shape[2], cfg.horizon, change=cfg.predict == "change", highway=cfg.highway
+        cfg.arch,
+        cfg.lookback,
+        p.x.shape[2],
+        cfg.horizon,
+        change=cfg.predict == "change",
+        highway=linear if cfg.highway else None,
     )
     model.compile(optimizer=make_optimizer(cfg.train), loss="mse", metrics=["mae"])
     ctx.status("Training...")
@@ -507,7 +583,7 @@ def train(cfg: ForecastConfig, ctx) -> dict:
         "rnn": inv(model.predict(p.x[te], batch_size=512, verbose=0)),
         "persistence": persistence(target, p.t0[te], cfg.horizon),
         "seasonal_naive": seasonal_naive(target, p.t0[te], cfg.horizon, p.season),
-        "linear": inv(linear_baseline(p.x[tr], p.y[tr], p.x[te])),
+        "linear": inv(linear_predict(linear, p.x[te])),
     }
     test = {name: metrics(actual, pred, naive_mae) for name, pred in preds.items()}
 

@@ -94,29 +94,40 @@ def build_regressor(
     features: int,
     outputs: int,
     change: bool = False,
-    highway: bool = False,
+    highway: tuple | None = None,
 ):
     """Windows in, a vector of `outputs` future values out (the forecasting head).
 
     `change`: the network reads the target as its change from the window's last value and
     predicts the change from it, so "the same as the last value" is where it starts, and values
     outside the training range stay reachable (a level learned on a rising series never is).
-    `highway`: a linear map of the window is added to the recurrent forecast (LSTNet's highway,
-    Lai et al. 2018), so the network only has to learn what a linear autoregression misses.
+    `highway`: (kernel, bias) of a linear autoregression fitted on the training split, as a
+    fixed linear path from the window to the forecast (the "highway" of LSTNet, Lai et al.
+    2018, here fitted in closed form and frozen). The recurrent head starts at zero, so the
+    model starts as that linear forecast and the RNN learns what the linear model misses.
     """
     keras = keras_module()
     inputs = keras.Input(shape=(timesteps, features), name="window")  # (batch, time, features)
     x = inputs
-    if change:
+    if change or highway is not None:
         change_from_last, last_value = forecast_layers()
+    if change:
         x = change_from_last(name="change_from_last")(inputs)  # (batch, time, features)
     h = recurrent_stack(x, arch)  # (batch, units)
     if arch.dropout > 0:
         h = keras.layers.Dropout(arch.dropout, name="head_dropout")(h)
-    out = keras.layers.Dense(outputs, name="forecast")(h)  # (batch, horizon)
-    if highway:
-        flat = keras.layers.Flatten(name="window_flat")(x)  # (batch, time * features)
-        out = keras.layers.Add(name="plus_highway")([out, keras.layers.Dense(outputs, name="highway")(flat)])
+    zero = "zeros" if highway is not None else "glorot_uniform"
+    out = keras.layers.Dense(outputs, kernel_initializer=zero, name="forecast")(h)  # (batch, horizon)
+    if highway is not None:
+        kernel, bias = highway
+        flat = keras.layers.Flatten(name="window_flat")(inputs)  # (batch, time * features)
+        linear = keras.layers.Dense(outputs, trainable=False, name="highway")
+        out = keras.layers.Add(name="plus_highway")([out, linear(flat)])
+        linear.set_weights([kernel.astype("float32"), bias.astype("float32")])
+        if not change:  # the linear path predicts the change: add the last value back
+            out = keras.layers.Add(name="plus_last_value")(
+                [out, last_value(outputs, name="last_value")(inputs)]
+            )
     if change:
         out = keras.layers.Add(name="plus_last_value")([out, last_value(outputs, name="last_value")(inputs)])
     return keras.Model(inputs, out, name="forecaster")

@@ -136,9 +136,15 @@ def test_unknown_stock_and_data_names():
 
 def test_built_in_series_load():
     seattle = fc.load_series(ForecastConfig(data="seattle"))
-    assert seattle.columns == ["temp_max"] and len(seattle.values) == 1461 and seattle.units == "deg C"
-    stock = fc.load_series(ForecastConfig(data="stocks:IBM"))
+    assert seattle.columns[:2] == ["temp_max", "temp_min"]  # temp_min: Seattle's suggested input
+    assert seattle.calendar == seattle.columns[2:] and len(seattle.calendar) == 4  # day of week, of year
+    assert len(seattle.values) == 1461 and seattle.units == "deg C" and seattle.freq == "daily"
+    bare = fc.load_series(ForecastConfig(data="seattle", features=(), calendar=False))
+    assert bare.columns == ["temp_max"]
+    stock = fc.load_series(ForecastConfig(data="stocks:IBM", calendar=False))
     assert stock.columns == ["close"] and len(stock.values) > 3000
+    jobs = fc.load_series(ForecastConfig())  # the default: US jobs, monthly
+    assert jobs.columns[0] == "nonfarm" and jobs.freq == "monthly" and len(jobs.values) == 120
     syn = fc.load_series(ForecastConfig(data="synthetic", train=TrainingConfig(seed=3)))
     again = fc.load_series(ForecastConfig(data="synthetic", train=TrainingConfig(seed=3)))
     assert syn.fingerprint == again.fingerprint
