@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import math
+import re
 import sys
 import threading
 from pathlib import Path
@@ -317,9 +318,10 @@ def runs_command(a: argparse.Namespace) -> int:
         else:
             for r in rows:
                 s = recipes.summary(r)
-                print(
+                line = (
                     f"{s['id']}  {s['task']:9} {s['status']:11} {s['data']:20.20} {s['model']:24} {s['best']}"
                 )
+                print(re.sub(r"[\x00-\x1f\x7f]", "?", line))  # imported text: no terminal escapes
         return 0
     row = store.get(a.id) if a.action != "import" else None
     if a.action != "import" and row is None:
@@ -331,7 +333,7 @@ def runs_command(a: argparse.Namespace) -> int:
         Path(a.out).write_bytes(recipes.export_zip(store, a.id))
         print(json.dumps({"exported": a.id, "file": a.out}))
     elif a.action == "import":
-        new_id = recipes.import_zip(store, Path(a.file).read_bytes())
+        new_id = recipes.import_zip(store, a.file)  # read member by member, never whole
         print(json.dumps({"imported": new_id}))
     elif a.action == "delete":
         store.delete(a.id)

@@ -59,6 +59,9 @@ MIGRATIONS = [
             PRIMARY KEY (run_id, name)
         )""",
     ],
+    [  # who made each run (a browser's id, or "" for the command line): who may delete it
+        "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 VERSION = len(MIGRATIONS)
 
