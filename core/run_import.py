@@ -225,7 +225,8 @@ def import_zip(store: RunStore, source: bytes | str | Path, owner: str = "") -> 
         shutil.rmtree(staging, ignore_errors=True)
         # A bad CRC, an unknown compression method, an encrypted member or a truncated file.
         raise DataError(
-            f"The zip is damaged or uses a format this app cannot read ({str(exc)[:80]})."
+            "This is not a run exported from RNN Studio, or the zip is damaged or uses a format this"
+            f" app cannot read ({str(exc)[:80]}); it was not imported."
         ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
