@@ -395,7 +395,7 @@ class JobManager:
 
     def _enqueue(self, task: str, config, session: str) -> str:
         cfg = to_dict(config)
-        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")))
+        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")), owner=session)
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job
