@@ -28,6 +28,7 @@ from pathlib import Path
 
 from core.datasets import DataError, data_dir
 from core.rundb import open_db
+from core.storage_errors import is_disk_full, user_message
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 # The tasks a row may name (core.jobs.RUNNERS has one runner per task; listed here so the store
@@ -73,9 +74,15 @@ class RunStore:
 
     def __init__(self, root: Path | str | None = None, url: str | None = None) -> None:
         self.root = Path(root) if root else data_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.files = self.root / "runs"
-        self.files.mkdir(exist_ok=True)
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(
+                user_message(exc)
+                if is_disk_full(exc)
+                else f"The data directory {self.root} cannot be written ({exc})."
+            ) from exc
         self._lock = threading.Lock()
         self.url = os.environ.get("RNN_STUDIO_DB", "") if url is None else url
         self._db = open_db(self.url, self.root)
@@ -231,6 +238,17 @@ class RunStore:
                     (time.time(), run_id),
                 )
         return len(dead)
+
+    def probe_space(self, size: int = 1024 * 1024) -> None:
+        """Raise OSError (no space) unless a small file can be written where the runs live."""
+        probe = self.root / f".space-probe-{os.getpid()}"
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"\0" * size)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
 
     # --- reading ---------------------------------------------------------
     @staticmethod
