@@ -69,11 +69,11 @@ def train_in_dir(
     return status, result
 
 
-def failure_message(exc: BaseException) -> str:
+def failure_message(exc: BaseException, where: Path | str | None = None) -> str:
     """The sentence a failed run is stored with."""
     if isinstance(exc, USER_ERRORS):
         return str(exc)
-    if is_disk_full(exc):
+    if is_disk_full(exc, where):
         return DISK_FULL
     return f"{exc.__class__.__name__}: {exc}"
 
@@ -95,7 +95,7 @@ def execute(
     try:
         store.start(run_id, versions=versions(), executor="local")
     except Exception as exc:
-        if is_disk_full(exc):
+        if is_disk_full(exc, store.root):
             raise TrainingError(DISK_FULL) from exc
         raise
 
@@ -110,10 +110,10 @@ def execute(
         store.finish(run_id, status, final=result.get("final", {}))
     except Exception as exc:
         try:
-            store.finish(run_id, "failed", error=failure_message(exc))
+            store.finish(run_id, "failed", error=failure_message(exc, store.root))
         except Exception:  # the disk is still full: the caller records it once there is room
             traceback.print_exc()
-        if is_disk_full(exc):
+        if is_disk_full(exc, store.root):
             raise TrainingError(DISK_FULL) from exc
         raise
     return status, result
@@ -127,5 +127,5 @@ def run_in_thread(job: Job, store: RunStore, on_event: EventFn) -> Outcome:
         return "failed", None, str(exc)
     except Exception as exc:  # a bug or resource problem: keep the worker alive
         traceback.print_exc()
-        return "failed", None, failure_message(exc)
+        return "failed", None, failure_message(exc, store.root)
     return status, result, ""

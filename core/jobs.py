@@ -338,7 +338,7 @@ class JobManager:
                 status, result, error = run_in_thread(job, self.store, on_event)
         except Exception as exc:  # the store or the pipe failed around the training: the job still ends
             traceback.print_exc()
-            status, result, error = "failed", None, failure_message(exc)
+            status, result, error = "failed", None, failure_message(exc, self.store.root)
         if status == "failed":
             self._record_failure(job.id, error)
         self._finish(job, status, result, error)
@@ -351,7 +351,7 @@ class JobManager:
             if row is not None and row["status"] in ACTIVE:
                 self.store.finish(job_id, "failed", error=error)
         except Exception as exc:
-            if not is_disk_full(exc):
+            if not is_disk_full(exc, self.store.root):
                 traceback.print_exc()
             self._disk_full = True
             self._unrecorded[job_id] = error  # written once there is room again
@@ -367,7 +367,7 @@ class JobManager:
                     del self._unrecorded[job_id]
                 self._disk_full = False
             except Exception as exc:
-                if not is_disk_full(exc):
+                if not is_disk_full(exc, self.store.root):
                     traceback.print_exc()
                     return  # not a space problem: let the job try and report what it meets
                 with self._lock:

@@ -118,7 +118,7 @@ class SqliteDB:
                     # another file: that one would fail the same way (or be left empty).
                     raise DataError(
                         DISK_FULL
-                        if is_disk_full(exc)
+                        if is_disk_full(exc, self.root)
                         else f"The run store {path} could not be opened ({exc})."
                     ) from exc
                 problem = problem or f"{exc}"
@@ -140,7 +140,7 @@ class SqliteDB:
             for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 leftover.unlink(missing_ok=True)  # never leave an empty store behind
             raise DataError(
-                DISK_FULL if is_disk_full(exc) else f"No run store could be started ({exc})."
+                DISK_FULL if is_disk_full(exc, self.root) else f"No run store could be started ({exc})."
             ) from exc
         self.warning = (
             f"The run store runs.db in {self.root} could not be used ({problem}), so a fresh store"

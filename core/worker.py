@@ -80,7 +80,7 @@ def main() -> None:
             error = str(exc)
         except Exception as exc:
             traceback.print_exc()
-            error = failure_message(exc)
+            error = failure_message(exc, msg["store"])
         if error:
             status = "failed"
             try:
