@@ -27,6 +27,6 @@ def test_a_time_signature_with_denominator_two_to_the_255_is_refused():
     data = midi.write_midi([(60, 1.0), (62, 1.0), (64, 2.0)])
     assert midi.read_midi(data).voices
     at = data.index(b"\xff\x58\x04")
-    crafted = data[: at + 5] + bytes([255]) + data[at + 6 :]
+    crafted = data[: at + 4] + bytes([255]) + data[at + 5 :]  # the denominator, as a power of two
     with pytest.raises(DataError, match="impossible time signature"):
         midi.read_midi(crafted)
