@@ -317,11 +317,10 @@ def runs_command(a: argparse.Namespace) -> int:
             print(json.dumps(_clean([recipes.summary(r) for r in rows])))
         else:
             for r in rows:
-                s = recipes.summary(r)
-                line = (
+                s = {k: re.sub(r"[\x00-\x1f\x7f]", "?", str(v)) for k, v in recipes.summary(r).items()}
+                print(
                     f"{s['id']}  {s['task']:9} {s['status']:11} {s['data']:20.20} {s['model']:24} {s['best']}"
                 )
-                print(re.sub(r"[\x00-\x1f\x7f]", "?", line))  # imported text: no terminal escapes
         return 0
     row = store.get(a.id) if a.action != "import" else None
     if a.action != "import" and row is None:

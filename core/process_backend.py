@@ -86,9 +86,15 @@ class ProcessBackend:
             self._start()
         lines = self._lines
         self._send(
-            {"op": "run", "job_id": job.id, "task": job.task, "config": to_dict(job.config),
-             "store": str(store.root), "db": store.url}
-        )  # fmt: skip
+            {
+                "op": "run",
+                "job_id": job.id,
+                "task": job.task,
+                "config": to_dict(job.config),
+                "store": str(store.root),
+                "db": store.url,
+            }
+        )
         if job.stop_event.is_set():
             self.stop(job.id)
         while (msg := lines.get()) is not None:

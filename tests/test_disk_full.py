@@ -25,8 +25,9 @@ from core.storage_errors import DISK_FULL, is_disk_full
 @contextmanager
 def small_filesystem(path: Path, size_mb: int):
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
     try:
@@ -85,9 +86,13 @@ def test_a_read_only_store_is_not_taken_for_a_corrupt_one(tmp_path):
 
 
 def tiny(epochs: int, seed: int = 0) -> ForecastConfig:
-    return ForecastConfig(data="synthetic", synthetic_length=3000, lookback=20,
-                          arch=ArchitectureConfig(units=16),
-                          train=TrainingConfig(epochs=epochs, batch_size=16, seed=seed))  # fmt: skip
+    return ForecastConfig(
+        data="synthetic",
+        synthetic_length=3000,
+        lookback=20,
+        arch=ArchitectureConfig(units=16),
+        train=TrainingConfig(epochs=epochs, batch_size=16, seed=seed),
+    )
 
 
 def wait_until(cond, timeout: float, what: str):

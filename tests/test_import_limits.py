@@ -27,10 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def good_row(**changes) -> dict:
     row = {
-        "id": "20260101-000000-abcdef", "task": "forecast", "status": "done",
-        "config": to_dict(ForecastConfig(data="synthetic")), "data_name": "synthetic",
-        "fingerprint": "f" * 64, "versions": {"keras": "3.15.1"}, "final": {"val_loss": 0.5}, "error": "",
-    }  # fmt: skip
+        "id": "20260101-000000-abcdef",
+        "task": "forecast",
+        "status": "done",
+        "config": to_dict(ForecastConfig(data="synthetic")),
+        "data_name": "synthetic",
+        "fingerprint": "f" * 64,
+        "versions": {"keras": "3.15.1"},
+        "final": {"val_loss": 0.5},
+        "error": "",
+    }
     row.update(changes)
     return row
 
@@ -168,8 +174,14 @@ def test_a_two_gib_bomb_that_lies_stays_under_1_gb_and_30_s_on_the_command_line(
     subprocess.run([sys.executable, "-c", BOMB, str(bomb)], cwd=ROOT, check=True, timeout=300)
     assert bomb.stat().st_size < 5 * 1024 * 1024
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-m", "core", "runs", "import", str(bomb)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, env=os.environ.copy())  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "runs", "import", str(bomb)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     took = time.time() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert out.returncode == 2 and "Traceback" not in out.stderr
@@ -183,8 +195,14 @@ def test_command_line_refusals_are_one_line_exit_2(tmp_path):
     for i, data in enumerate([run_zip(good_row(config="oops")), b"garbage", make_zip({"x": "y"})]):
         path = tmp_path / f"bad{i}.zip"
         path.write_bytes(data)
-        out = subprocess.run([sys.executable, "-m", "core", "runs", "import", str(path)], cwd=ROOT,
-                             capture_output=True, text=True, timeout=120, env=os.environ.copy())  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "core", "runs", "import", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ.copy(),
+        )
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
     assert RunStore().count() == 0
@@ -210,8 +228,14 @@ def test_a_damaged_row_lists_shows_and_deletes(tmp_path):
         assert recipes.summary(rows[rid])["model"].startswith("damaged")
         recipes.card(store, rows[rid])
         recipes.export_zip(store, rid)
-        out = subprocess.run([sys.executable, "-m", "core", "runs", "list"], cwd=ROOT, capture_output=True,
-                             text=True, timeout=120, env=os.environ.copy())  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "core", "runs", "list"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ.copy(),
+        )
         assert out.returncode == 0 and "damaged" in out.stdout, out.stderr
         store.delete(rid)
         assert store.get(rid) is None

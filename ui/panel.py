@@ -78,7 +78,9 @@ def submit(prefix: str, task: str, config) -> None:
     current = manager().snapshot(st.session_state.get(f"{prefix}__job", ""))
     if current and current["status"] in ACTIVE:
         # The page shows (and can cancel) one job: a second one would be out of its reach.
-        st.error("This page already has a training queued or running: stop it or wait for it to finish first.")
+        st.error(
+            "This page already has a training queued or running: stop it or wait for it to finish first."
+        )
         return
     st.session_state.pop(f"{prefix}__open", None)
     try:
