@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import math
+import re
 import sys
 import threading
 from pathlib import Path
@@ -404,7 +405,7 @@ def runs_command(a: argparse.Namespace) -> int:
             print(json.dumps(_clean([recipes.summary(r) for r in rows])))
         else:
             for r in rows:
-                s = recipes.summary(r)
+                s = {k: re.sub(r"[\x00-\x1f\x7f]", "?", str(v)) for k, v in recipes.summary(r).items()}
                 print(
                     f"{s['id']}  {s['task']:9} {s['status']:11} {s['data']:20.20} {s['model']:24} {s['best']}"
                 )
@@ -419,7 +420,7 @@ def runs_command(a: argparse.Namespace) -> int:
         Path(a.out).write_bytes(recipes.export_zip(store, a.id))
         print(json.dumps({"exported": a.id, "file": a.out}))
     elif a.action == "import":
-        new_id = recipes.import_zip(store, Path(a.file).read_bytes())
+        new_id = recipes.import_zip(store, a.file)  # read member by member, never whole
         print(json.dumps({"imported": new_id}))
     elif a.action == "delete":
         store.delete(a.id)

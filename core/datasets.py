@@ -9,7 +9,6 @@ canonical source with a sha256 check. Anything a user can get wrong raises
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib.util
 import io
@@ -307,31 +306,11 @@ ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "La
 
 
 def read_csv_with_encoding(data: bytes) -> tuple[pd.DataFrame, str]:
-    """Parse an uploaded CSV; returns the frame and the encoding that decoded it
-    ("utf-8-sig", else "cp1252", else "latin-1", which decodes any bytes)."""
-    import pandas as pd
+    """Parse an uploaded CSV, bounded (core.csv_upload); returns the frame and the encoding that
+    decoded it ("utf-8-sig", else "cp1252", else "latin-1", which decodes any bytes)."""
+    from core.csv_upload import read
 
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        raise DataError(f"The file is larger than {MAX_UPLOAD_MB} MB: upload a smaller file.")
-    if not data.strip():
-        raise DataError("The CSV file is empty: choose a file with a header row and data rows.")
-    if b"\x00" in data[:4096]:
-        raise DataError("This does not look like a CSV file (it contains binary data).")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError, ValueError) as exc:
-        raise DataError(
-            f"This file could not be read as CSV ({exc}). Save it as comma-separated text."
-        ) from exc
-    if df.empty or df.shape[1] == 0:
-        raise DataError("The CSV has a header but no data rows.")
-    return df, encoding
+    return read(data)
 
 
 def read_csv_bytes(data: bytes) -> pd.DataFrame:

@@ -280,7 +280,9 @@ def prepare_series(df: pd.DataFrame, cfg: ForecastConfig) -> Series:
         if feat not in numeric or feat == target:
             raise DataError(f"The extra feature {feat!r} is not a numeric column other than the target.")
     cols = [target, *features]
-    frame = df[cols].apply(pd.to_numeric, errors="coerce")
+    # An infinity (inf, 1e999) is a missing value too: left in, it makes every loss NaN and the
+    # failure reads as a learning-rate problem.
+    frame = df[cols].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
     missing = int(frame.isna().any(axis=1).sum())
     if missing:
         if cfg.missing == "drop":

@@ -14,113 +14,30 @@ one busy Python thread), so jobs run in one long-lived child process.
 
 from __future__ import annotations
 
-import errno
-import importlib
-import json
-import os
 import queue
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from core.config import ConfigError, to_dict
+from core.config import to_dict
 from core.datasets import DataError
-from core.runs import RunStore
-from core.training import TrainContext, TrainingError
+from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and tests import them here)
+    RUNNERS,
+    USER_ERRORS,
+    execute,
+    failure_message,
+    run_in_thread,
+    train_in_dir,
+)
+from core.process_backend import ProcessBackend
+from core.runs import ACTIVE, RunStore
+from core.storage_errors import DISK_FULL, is_disk_full
 
-# task name -> "module:function"; resolved lazily so no task module loads early.
-RUNNERS = {
-    "forecast": "core.forecasting:train",
-    "text": "core.textgen:train",
-    "sentiment": "core.sentiment:train",
-    "music": "core.music:train",
-    "memory": "core.memory:train",
-}
-
-USER_ERRORS = (DataError, ConfigError, TrainingError)
 MAX_BATCH_POINTS = 500
-
-
-def _runner(task: str) -> Callable:
-    module, func = RUNNERS[task].split(":")
-    return getattr(importlib.import_module(module), func)
-
-
-def train_in_dir(
-    task: str,
-    config,
-    run_dir: Path,
-    on_event: Callable[[str, dict], None],
-    stop_event: threading.Event,
-    set_fingerprint: Callable[[str], None] = lambda fp: None,
-) -> tuple[str, dict]:
-    """Train one run, writing its files into run_dir; returns (status, result). No store:
-    a cluster node runs this too, and the app records what comes back."""
-    from core.tf import keras_module
-
-    keras = keras_module()
-    # Reset Keras's global state (layer name counters, graphs) between jobs and
-    # seed every generator so the same config gives the same losses.
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(config.train.seed)
-    ctx = TrainContext(
-        run_dir=run_dir, on_event=on_event, stop_event=stop_event, set_fingerprint=set_fingerprint
-    )
-    result = _runner(task)(config, ctx)
-    status = "stopped" if ctx.stop_reason == "user" else "done"
-    result["stop_reason"] = ctx.stop_reason
-    return status, result
-
-
-DISK_FULL = "The disk is full, so the model could not be saved: free some space and train again."
-
-
-def failure_message(exc: BaseException) -> str:
-    """The sentence a failed run is stored with."""
-    if isinstance(exc, USER_ERRORS):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return DISK_FULL
-    return f"{exc.__class__.__name__}: {exc}"
-
-
-def execute(
-    task: str,
-    config,
-    store: RunStore,
-    run_id: str,
-    on_event: Callable[[str, dict], None],
-    stop_event: threading.Event,
-) -> tuple[str, dict]:
-    """Train one run to the end in this process and record it; returns (final status, result).
-
-    Raises the task's exception after recording the run as failed.
-    """
-    from core.tf import versions
-
-    store.start(run_id, versions=versions(), executor="local")
-
-    def event(kind: str, payload: dict) -> None:
-        if kind == "epoch":
-            store.add_epoch(run_id, payload["epoch"], payload)
-        on_event(kind, payload)
-
-    fingerprint = lambda fp: store.set_fingerprint(run_id, fp)  # noqa: E731
-    try:
-        status, result = train_in_dir(task, config, store.run_dir(run_id), event, stop_event, fingerprint)
-    except Exception as exc:
-        store.finish(run_id, "failed", error=failure_message(exc))
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise TrainingError(DISK_FULL) from exc
-        raise
-    store.finish(run_id, status, final=result.get("final", {}))
-    return status, result
+SPACE_POLL_S = 2.0  # how often a queue stopped by a full disk checks for free space
 
 
 @dataclass
@@ -166,129 +83,6 @@ class Job:
         }
 
 
-EventFn = Callable[[str, dict], None]
-Outcome = tuple[str, dict | None, str]  # (status, result, error)
-
-
-def run_in_thread(job: Job, store: RunStore, on_event: EventFn) -> Outcome:
-    """Train in the calling thread (tests and the command line: no server beside it)."""
-    try:
-        status, result = execute(job.task, job.config, store, job.id, on_event, job.stop_event)
-    except USER_ERRORS as exc:
-        return "failed", None, str(exc)
-    except Exception as exc:  # a bug or resource problem: keep the worker alive
-        traceback.print_exc()
-        return "failed", None, f"{exc.__class__.__name__}: {exc}"
-    return status, result, ""
-
-
-class ProcessBackend:
-    """One long-lived `python -m core.worker` child that trains jobs one at a time.
-
-    It imports TensorFlow as soon as it starts, so the first Train click does not
-    wait for the import. Messages are JSON lines: jobs and stops go down its stdin,
-    events and outcomes come up its stdout.
-    """
-
-    def __init__(self, store: RunStore) -> None:
-        self.store = store
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
-        self._start()
-
-    def _start(self) -> None:
-        root = str(Path(__file__).resolve().parents[1])
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-        }
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "core.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            cwd=root,
-            env=env,
-        )
-        self.ready = threading.Event()  # set once TensorFlow has loaded in the child
-        self._lines: queue.Queue[dict | None] = queue.Queue()
-        args = (self._proc, self._lines, self.ready)
-        threading.Thread(target=self._read, args=args, name="rnn-studio-worker-reader", daemon=True).start()
-
-    @staticmethod
-    def _read(proc: subprocess.Popen, lines: queue.Queue, ready: threading.Event) -> None:
-        for line in proc.stdout:
-            msg = json.loads(line)
-            if msg["kind"] == "ready":
-                ready.set()
-            else:
-                lines.put(msg)
-        lines.put(None)  # the process ended
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid if self._proc else 0
-
-    def _send(self, msg: dict) -> None:
-        with self._lock:
-            if self._proc and self._proc.poll() is None:
-                try:
-                    self._proc.stdin.write(json.dumps(msg) + "\n")
-                    self._proc.stdin.flush()
-                except OSError:
-                    pass  # it died; run() notices and restarts it
-
-    def run(self, job: Job, store: RunStore, on_event: EventFn) -> Outcome:
-        if self._proc is None or self._proc.poll() is not None:
-            self._start()
-        lines = self._lines
-        self._send(
-            {"op": "run", "job_id": job.id, "task": job.task, "config": to_dict(job.config),
-             "store": str(store.root), "db": store.url}
-        )  # fmt: skip
-        if job.stop_event.is_set():
-            self.stop(job.id)
-        while (msg := lines.get()) is not None:
-            if msg.get("job_id") != job.id:
-                continue
-            if msg["kind"] == "end":
-                self._recycle_if_large()
-                return msg["status"], msg["result"], msg["error"]
-            on_event(msg["kind"], msg["payload"])
-        code = self._proc.wait()
-        self._start()
-        error = f"The training process stopped unexpectedly (exit code {code}); the run was lost."
-        store.finish(job.id, "failed", error=error)
-        return "failed", None, error
-
-    def stop(self, job_id: str) -> None:
-        self._send({"op": "stop", "job_id": job_id})
-
-    def _recycle_if_large(self) -> None:
-        """Each Keras build leaves ~12 MB behind even after clear_session (benchmarks/memory.py):
-        past RNN_STUDIO_WORKER_MAX_MB (default 3000) start a fresh training process."""
-        limit = float(os.environ.get("RNN_STUDIO_WORKER_MAX_MB", "3000"))
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return  # not Linux, or already gone
-        rss = next(
-            (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
-        if rss > limit:
-            self.close()
-            self._start()
-
-    def close(self) -> None:
-        self._send({"op": "exit"})
-        if self._proc:
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-
-
 class LocalExecutor:
     """Runs jobs one after another in a daemon thread of this process."""
 
@@ -305,7 +99,10 @@ class LocalExecutor:
 
     def _loop(self) -> None:
         while (job := self._queue.get()) is not None:
-            self._handler(job)
+            try:
+                self._handler(job)
+            except Exception:  # never let one job end the loop: every later job would wait forever
+                traceback.print_exc()
 
     def shutdown(self, timeout: float | None = None) -> None:
         self._queue.put(None)
@@ -333,6 +130,9 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []  # submission order, for queue positions
         self._lock = threading.Lock()
+        self._disk_full = False  # the last failure was a full disk: the queue waits for room
+        self._unrecorded: dict[str, str] = {}  # failures the store could not take yet
+        self._closing = threading.Event()
         spec = executor or executor_spec()
         if spec == "local":
             self._process = ProcessBackend(self.store) if isolate else None
@@ -395,7 +195,7 @@ class JobManager:
 
     def _enqueue(self, task: str, config, session: str) -> str:
         cfg = to_dict(config)
-        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")))
+        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")), owner=session)
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job
@@ -474,6 +274,7 @@ class JobManager:
         raise TimeoutError(f"job {job_id} still running after {timeout} s")
 
     def shutdown(self, timeout: float | None = 30) -> None:
+        self._closing.set()
         with self._lock:
             for job in self._jobs.values():
                 job.stop_event.set()
@@ -524,13 +325,52 @@ class JobManager:
         with self._lock:
             if job.status != "queued":  # cancelled while waiting
                 return
+        self._wait_for_space(job)
         self._mark_running(job)
 
         def on_event(kind: str, payload: dict) -> None:
             self._on_event(job, kind, payload)
 
-        if self._process:
-            status, result, error = self._process.run(job, self.store, on_event)
-        else:
-            status, result, error = run_in_thread(job, self.store, on_event)
+        try:
+            if self._process:
+                status, result, error = self._process.run(job, self.store, on_event)
+            else:
+                status, result, error = run_in_thread(job, self.store, on_event)
+        except Exception as exc:  # the store or the pipe failed around the training: the job still ends
+            traceback.print_exc()
+            status, result, error = "failed", None, failure_message(exc, self.store.root)
+        if status == "failed":
+            self._record_failure(job.id, error)
         self._finish(job, status, result, error)
+
+    def _record_failure(self, job_id: str, error: str) -> None:
+        """Make sure the store says "failed": the training process may not have managed to."""
+        self._disk_full = self._disk_full or error == DISK_FULL
+        try:
+            row = self.store.get(job_id)
+            if row is not None and row["status"] in ACTIVE:
+                self.store.finish(job_id, "failed", error=error)
+        except Exception as exc:
+            if not is_disk_full(exc, self.store.root):
+                traceback.print_exc()
+            self._disk_full = True
+            self._unrecorded[job_id] = error  # written once there is room again
+
+    def _wait_for_space(self, job: Job) -> None:
+        """After a full disk, hold the queue until there is room again (so the next job does not
+        fail the same way), then write down the failures that could not be written then."""
+        while self._disk_full or self._unrecorded:
+            try:
+                self.store.probe_space()
+                for job_id, error in list(self._unrecorded.items()):
+                    self.store.finish(job_id, "failed", error=error)
+                    del self._unrecorded[job_id]
+                self._disk_full = False
+            except Exception as exc:
+                if not is_disk_full(exc, self.store.root):
+                    traceback.print_exc()
+                    return  # not a space problem: let the job try and report what it meets
+                with self._lock:
+                    job.message = "Waiting for free disk space on the server..."
+                if self._closing.wait(SPACE_POLL_S):
+                    return

@@ -115,6 +115,12 @@ def read_midi(data: bytes) -> MidiSong:
                     if kind == 0x03 and not name:
                         name = body.decode("latin-1").strip()
                     elif kind == 0x58 and not bar and len(body) >= 2:
+                        # 2**255 as a denominator (a crafted file) would make a bar 1e-76 beats long.
+                        if body[0] == 0 or body[1] > 6:
+                            raise DataError(
+                                f"The MIDI file has an impossible time signature ({body[0]}/2^{body[1]}):"
+                                " export it again from your music program."
+                            )
                         bar = body[0] * 4 / 2 ** body[1]
                     elif kind == 0x2F:
                         break

@@ -19,8 +19,6 @@ import zipfile
 from core.datasets import DataError
 from core.runs import RunStore
 
-MAX_IMPORT_MB = 200
-
 # Per task: how a saved run is reused from Python, as a short standalone script.
 USAGE = {
     "forecast": """
@@ -77,7 +75,7 @@ def _best(row: dict, epochs: list[dict] | None = None) -> str:
 
 
 def summary(row: dict) -> dict:
-    """One line of the runs table."""
+    """One line of the runs table (a damaged row says so in its model column)."""
     cfg = row["config"]
     arch = cfg.get("arch", {})
     model = ""
@@ -85,17 +83,20 @@ def summary(row: dict) -> dict:
         name = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}.get(arch.get("cell"), "?")
         bi = "Bi-" if arch.get("bidirectional") else ""
         model = f"{arch.get('layers', 1)}x {bi}{name}({arch.get('units')})"
-    duration = (row["finished"] or time.time()) - row["started"] if row.get("started") else None
+    started, finished = row.get("started"), row.get("finished")
+    duration = None
+    if isinstance(started, int | float) and started:
+        duration = (finished if isinstance(finished, int | float) and finished else time.time()) - started
     return {
         "id": row["id"],
-        "task": row["task"],
-        "data": row.get("data_name") or cfg.get("data", ""),
-        "model": model,
-        "status": row["status"],
+        "task": str(row["task"]),
+        "data": str(row.get("data_name") or cfg.get("data", "")),
+        "model": f"damaged: {row['damaged']}" if row.get("damaged") else model,
+        "status": str(row["status"]),
         "best": _best(row),
         "duration_s": round(duration, 1) if duration is not None else None,
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])),
-        "seed": cfg.get("train", {}).get("seed"),
+        "seed": cfg.get("train", {}).get("seed") if isinstance(cfg.get("train"), dict) else None,
         "executor": row.get("executor") or "",
         "node": row.get("node") or "",
     }
@@ -104,7 +105,12 @@ def summary(row: dict) -> dict:
 def recipe_command(row: dict) -> str:
     from core.__main__ import recipe
 
-    return shlex.join(recipe(row["task"], row["config"]))
+    if row.get("damaged"):
+        return ""
+    try:
+        return shlex.join(recipe(row["task"], row["config"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ""  # settings this version cannot express on the command line
 
 
 def usage_script(row: dict, run_dir: str = "files") -> str:
@@ -124,10 +130,18 @@ def metrics_csv(store: RunStore, run_id: str) -> str:
     keys = sorted({k for e in epochs for k in e} - {"epoch"})
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["epoch", *keys])
+    writer.writerow(["epoch", *(_cell(k) for k in keys)])
     for e in epochs:
-        writer.writerow([e["epoch"], *(e.get(k, "") for k in keys)])
+        writer.writerow([e["epoch"], *(_cell(e.get(k, "")) for k in keys)])
     return out.getvalue()
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or return) would
+    run as a formula, and imported runs bring names and values from someone else's file."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def card(store: RunStore, row: dict) -> dict:
@@ -139,10 +153,11 @@ def card(store: RunStore, row: dict) -> dict:
         "error": row["error"],
         "fingerprint": row["fingerprint"],
         "versions": row["versions"],
-        "machine": row["versions"].get("machine", ""),
+        "machine": str(row["versions"].get("machine", "")),
         "host": row["host"],
         "recipe": recipe_command(row),
         "files": sorted(p.name for p in store.run_dir(row["id"]).iterdir()),
+        "damaged": row.get("damaged", ""),
     }
 
 
@@ -164,40 +179,8 @@ def export_zip(store: RunStore, run_id: str) -> bytes:
     return buf.getvalue()
 
 
-def import_zip(store: RunStore, data: bytes) -> str:
-    """Add an exported run to this store under a new id; returns the id."""
-    if len(data) > MAX_IMPORT_MB * 1024 * 1024:
-        raise DataError(f"The zip is larger than {MAX_IMPORT_MB} MB.")
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        names = z.namelist()
-        row = json.loads(z.read("run.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DataError("This is not a run exported from RNN Studio (no readable run.json).") from exc
-    files = {}
-    for name in names:
-        if not name.startswith("files/") or name.endswith("/"):
-            continue
-        leaf = name[len("files/") :]
-        if "/" in leaf or "\\" in leaf or leaf in ("", ".", "..") or leaf.startswith("."):
-            raise DataError(f"The zip holds an unsafe file name ({name!r}); it was not imported.")
-        files[leaf] = z.read(name)
-    if not isinstance(row, dict) or not {"task", "config", "status"} <= row.keys():
-        raise DataError("run.json is missing the task, config or status of the run.")
-    epochs = []
-    rows = list(csv.DictReader(io.StringIO(z.read("epochs.csv").decode()))) if "epochs.csv" in names else []
-    for r in rows:
-        epochs.append({k: float(v) for k, v in r.items() if v not in ("", None)})
-    new_id = store.create(row["task"], row["config"], data_name=row.get("data_name", ""))
-    store.start(new_id, fingerprint=row.get("fingerprint", ""), versions=row.get("versions") or {},
-                executor=row.get("executor") or "local", node=row.get("node") or "")  # fmt: skip
-    for e in epochs:
-        epoch = int(e.pop("epoch"))
-        store.add_epoch(new_id, epoch, {"epoch": epoch, **e})
-    folder = store.run_dir(new_id)
-    for leaf, content in files.items():
-        (folder / leaf).write_bytes(content)
-    status = row["status"] if row["status"] in ("done", "stopped", "failed") else "interrupted"
-    final = dict(row.get("final") or {}, imported_from=row.get("id", ""))
-    store.finish(new_id, status, final=final, error=row.get("error", ""))
-    return new_id
+def import_zip(store: RunStore, data: bytes | str, owner: str = "") -> str:
+    """Add an exported run to this store under a new id (see core.run_import); returns the id."""
+    from core.run_import import import_zip as bounded_import
+
+    return bounded_import(store, data, owner=owner)

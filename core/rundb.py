@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.datasets import DataError
+from core.storage_errors import DISK_FULL, is_disk_full, is_unusable_file
 
 # Migration n (1-based) brings the schema from version n-1 to n. {real} and {blob}
 # are the dialect's double-precision float and byte-string types.
@@ -59,6 +60,9 @@ MIGRATIONS = [
             PRIMARY KEY (run_id, name)
         )""",
     ],
+    [  # who made each run (a browser's id, or "" for the command line): who may delete it
+        "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 VERSION = len(MIGRATIONS)
 
@@ -96,6 +100,7 @@ class SqliteDB:
         """runs.db, or, if it is corrupt or locked, a fresh store beside it (never deleting it)."""
         main = self.root / "runs.db"
         fallbacks = sorted(self.root.glob("runs-*.db"), reverse=True)
+        existed = main.exists()
         problem = ""
         for path in [main, *fallbacks]:
             try:
@@ -105,6 +110,17 @@ class SqliteDB:
                 finally:
                     con.close()
             except sqlite3.DatabaseError as exc:
+                if path == main and not existed:
+                    for leftover in (main, main.with_name("runs.db-wal"), main.with_name("runs.db-shm")):
+                        leftover.unlink(missing_ok=True)  # ours, and empty: not worth keeping
+                if not is_unusable_file(exc):
+                    # A full disk or a folder without write permission is no reason to start
+                    # another file: that one would fail the same way (or be left empty).
+                    raise DataError(
+                        DISK_FULL
+                        if is_disk_full(exc, self.root)
+                        else f"The run store {path} could not be opened ({exc})."
+                    ) from exc
                 problem = problem or f"{exc}"
                 continue
             if path != main:
@@ -114,9 +130,18 @@ class SqliteDB:
                 )
             return path
         path = self.root / time.strftime("runs-%Y%m%d-%H%M%S.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        self._prepare(con)
-        con.close()
+        try:
+            con = sqlite3.connect(path, isolation_level=None)
+            try:
+                self._prepare(con)
+            finally:
+                con.close()
+        except (sqlite3.Error, OSError) as exc:
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)  # never leave an empty store behind
+            raise DataError(
+                DISK_FULL if is_disk_full(exc, self.root) else f"No run store could be started ({exc})."
+            ) from exc
         self.warning = (
             f"The run store runs.db in {self.root} could not be used ({problem}), so a fresh store"
             f" {path.name} was started beside it. The old file was left untouched for you to inspect."

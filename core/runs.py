@@ -26,10 +26,14 @@ import time
 import uuid
 from pathlib import Path
 
-from core.datasets import data_dir
+from core.datasets import DataError, data_dir
 from core.rundb import open_db
+from core.storage_errors import is_disk_full, user_message
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
+# The tasks a row may name (core.jobs.RUNNERS has one runner per task; listed here so the store
+# imports no task code).
+TASKS = ("forecast", "text", "sentiment", "music", "memory")
 ACTIVE = ("queued", "running")
 
 
@@ -45,14 +49,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _problem(d: dict) -> str:
+    """Why a stored row cannot be shown ("" when it can); parses its JSON columns in place."""
+    for key in ("config", "versions", "final"):
+        try:
+            d[key] = json.loads(d[key])
+        except (TypeError, ValueError, RecursionError):
+            return f"its {key} is not readable JSON"
+        if not isinstance(d[key], dict):
+            return f"its {key} is not a JSON object"
+    if d.get("task") not in TASKS:
+        return "its task is unknown"
+    if d.get("status") not in STATUSES:
+        return "its status is unknown"
+    if not all(isinstance(v, str) for v in d["versions"].values()):
+        return "its library versions are not texts"
+    if not isinstance(d.get("created"), int | float):
+        return "its creation time is not a number"
+    return ""
+
+
 class RunStore:
     """Thread-safe access to the runs database; one connection per call keeps it simple."""
 
     def __init__(self, root: Path | str | None = None, url: str | None = None) -> None:
         self.root = Path(root) if root else data_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.files = self.root / "runs"
-        self.files.mkdir(exist_ok=True)
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(
+                user_message(exc)
+                if is_disk_full(exc)
+                else f"The data directory {self.root} cannot be written ({exc})."
+            ) from exc
         self._lock = threading.Lock()
         self.url = os.environ.get("RNN_STUDIO_DB", "") if url is None else url
         self._db = open_db(self.url, self.root)
@@ -77,11 +107,15 @@ class RunStore:
             con.execute(sql, args)
 
     # --- lifecycle -------------------------------------------------------
-    def create(self, task: str, config: dict, data_name: str = "") -> str:
-        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    @staticmethod
+    def new_id() -> str:
+        return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+    def create(self, task: str, config: dict, data_name: str = "", owner: str = "") -> str:
+        run_id = self.new_id()
         self._write(
-            "INSERT INTO runs (id, task, status, config, data_name, created, host, pid)"
-            " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, task, status, config, data_name, created, host, pid, owner)"
+            " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 task,
@@ -90,8 +124,67 @@ class RunStore:
                 time.time(),
                 socket.gethostname(),
                 os.getpid(),
+                owner,
             ),
         )
+        return run_id
+
+    def add_imported(
+        self, row: dict, status: str, final: dict, epochs: list, staging: Path, owner: str = ""
+    ) -> str:
+        """Add a checked imported run: its row, epochs and files (already in `staging`, a hidden
+        folder under runs/) appear together or not at all."""
+        run_id = self.new_id()
+        folder = self.files / run_id
+        now = time.time()
+        try:
+            with self._lock, self._connect() as con:
+                con.execute("BEGIN")
+                try:
+                    con.execute(
+                        "INSERT INTO runs (id, task, status, config, data_name, fingerprint, versions,"
+                        " final, error, created, started, finished, host, pid, executor, node, owner)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                        (
+                            run_id,
+                            row["task"],
+                            status,
+                            json.dumps(row["config"], sort_keys=True),
+                            row["data_name"],
+                            row["fingerprint"],
+                            json.dumps(row["versions"]),
+                            json.dumps(final),
+                            row["error"],
+                            now,
+                            now,
+                            now,
+                            socket.gethostname(),
+                            row["executor"] or "local",
+                            row["node"],
+                            owner,
+                        ),
+                    )
+                    for epoch, metrics in epochs:
+                        con.execute(
+                            "INSERT INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)"
+                            " ON CONFLICT (run_id, epoch) DO UPDATE SET metrics=excluded.metrics",
+                            (run_id, epoch, json.dumps(metrics)),
+                        )
+                    if self._db.files_in_db:
+                        for p in sorted(staging.iterdir()):
+                            con.execute(
+                                "INSERT INTO run_files (run_id, name, data) VALUES (?, ?, ?)",
+                                (run_id, p.name, p.read_bytes()),
+                            )
+                    staging.rename(folder)  # inside the transaction: a failed rename rolls the row back
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    if folder.exists() and not staging.exists():
+                        folder.rename(staging)
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return run_id
 
     def start(
@@ -146,12 +239,27 @@ class RunStore:
                 )
         return len(dead)
 
+    def probe_space(self, size: int = 1024 * 1024) -> None:
+        """Raise OSError (no space) unless a small file can be written where the runs live."""
+        probe = self.root / f".space-probe-{os.getpid()}"
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"\0" * size)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+
     # --- reading ---------------------------------------------------------
     @staticmethod
     def _row(row) -> dict:
+        """A row as a dict; a row that cannot be shown (bad JSON, wrong types, an unknown task) gets
+        `damaged` (why) and empty settings, so one bad row never breaks a listing."""
         d = dict(row)
-        for key in ("config", "versions", "final"):
-            d[key] = json.loads(d[key])
+        d["damaged"] = _problem(d)
+        if d["damaged"]:
+            d["config"], d["versions"], d["final"] = {}, {}, {}
+            d["created"] = d["created"] if isinstance(d.get("created"), int | float) else 0.0
         return d
 
     def get(self, run_id: str) -> dict | None:
@@ -176,7 +284,15 @@ class RunStore:
             rows = con.execute(
                 "SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,)
             ).fetchall()
-        return [{"epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
+        out = []
+        for r in rows:
+            try:
+                metrics = json.loads(r["metrics"])
+            except (TypeError, ValueError, RecursionError):
+                continue  # a damaged epoch (an old import) is left out, not fatal
+            if isinstance(metrics, dict):
+                out.append({**metrics, "epoch": r["epoch"]})
+        return out
 
     def count(self) -> int:
         with self._connect() as con:
@@ -231,6 +347,21 @@ class RunStore:
             path = self.run_dir(run_id) / "result.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
-    def delete(self, run_id: str) -> None:
-        self._write("DELETE FROM runs WHERE id=?", (run_id,))
+    def delete(self, run_id: str, owner: str | None = None, teacher: bool = False) -> None:
+        """Delete a finished run and its files. `owner` (a browser's id) may delete only its own
+        runs unless `teacher`; None (the command line, run by whoever runs the server) any finished
+        one. Nobody deletes a queued or running run: its training would fail half-way."""
+        with self._lock, self._connect() as con:
+            row = con.execute("SELECT status, owner FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                raise DataError(f"No run with id {run_id!r}.")
+            if row["status"] in ACTIVE:
+                raise DataError(f"Run {run_id} is still {row['status']}: stop it first, then delete it.")
+            if owner is not None and not teacher and row["owner"] != owner:
+                raise DataError(
+                    f"Run {run_id} was made from another browser: only that person or the teacher"
+                    " (with the teacher password) can delete it."
+                )
+            # The status is checked again in the statement: a run queued meanwhile stays.
+            con.execute("DELETE FROM runs WHERE id=? AND status NOT IN ('queued', 'running')", (run_id,))
         shutil.rmtree(self.files / run_id, ignore_errors=True)

@@ -26,6 +26,7 @@ import numpy as np
 from core.config import TextConfig
 from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
 from core.saving import load_run, read_companion, save_run
+from core.text_files import decode_bytes  # noqa: F401 (the page and tests call it here)
 from core.textsample import (  # noqa: F401 (the generation API, re-exported)
     MAX_GENERATE,
     MAX_PROMPT,
@@ -70,24 +71,6 @@ def presets() -> dict[str, tuple[str, str, TextConfig]]:
 
 
 # --- corpus ----------------------------------------------------------------
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 first, then Latin-1, which can decode any byte."""
-    if not data.strip():
-        raise DataError("The text is empty: upload or paste at least 10,000 characters of plain text.")
-    head = data[:8192]
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13)) + head.count(127)
-    if b"\x00" in head or control > 0.05 * len(head):
-        raise DataError(
-            "This does not look like a text file (it contains binary data, like a picture or a"
-            " program): upload plain text saved as .txt."
-        )
-    try:
-        text, encoding = data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        text, encoding = data.decode("latin-1"), "Latin-1 (the file is not valid UTF-8)"
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
-
-
 def check_length(text: str) -> None:
     if len(text) < MIN_CHARS:
         raise DataError(

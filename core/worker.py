@@ -54,7 +54,7 @@ def main() -> None:
     threading.Thread(target=read_commands, daemon=True).start()
 
     from core.config import TASK_CONFIGS, from_dict
-    from core.jobs import USER_ERRORS, execute
+    from core.jobs import USER_ERRORS, execute, failure_message
     from core.runs import RunStore
     from core.tf import keras_module
 
@@ -65,11 +65,13 @@ def main() -> None:
         job_id, task = msg["job_id"], msg["task"]
         status, result, error = "failed", None, ""
         try:
+            # Opening the store is inside: on a full disk it fails too, and the job must still end.
+            store = RunStore(msg["store"], msg.get("db"))
             config = from_dict(TASK_CONFIGS[task], msg["config"])
             status, result = execute(
                 task,
                 config,
-                RunStore(msg["store"], msg.get("db")),
+                store,
                 job_id,
                 lambda kind, payload, jid=job_id: emit(jid, kind, payload=payload),
                 stops[job_id],
@@ -78,9 +80,13 @@ def main() -> None:
             error = str(exc)
         except Exception as exc:
             traceback.print_exc()
-            error = f"{exc.__class__.__name__}: {exc}"
+            error = failure_message(exc, msg["store"])
         if error:
-            RunStore(msg["store"], msg.get("db")).finish(job_id, "failed", error=error)
+            status = "failed"
+            try:
+                RunStore(msg["store"], msg.get("db")).finish(job_id, "failed", error=error)
+            except Exception:  # the server records it once it can (core.jobs)
+                traceback.print_exc()
         emit(job_id, "end", status=status, result=result, error=error)
         stops.pop(job_id, None)
         busy.clear()

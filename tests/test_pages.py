@@ -129,6 +129,7 @@ def test_a_link_with_impossible_settings_falls_back_to_defaults(fresh_app):
 
 
 RUNS = str(ROOT / "pages" / "6_Runs.py")
+OWNER = "c" * 32  # the browser id the tests' sessions have (a cookie would give it)
 
 
 def _two_tiny_runs() -> list[str]:
@@ -144,7 +145,7 @@ def _two_tiny_runs() -> list[str]:
         cfg = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5,
                              arch=ArchitectureConfig(cell=cell, units=4), train=TrainingConfig(epochs=2))  # fmt: skip
         run_id = store.create(
-            "forecast", __import__("core.config").config.to_dict(cfg), data_name="synthetic"
+            "forecast", __import__("core.config").config.to_dict(cfg), data_name="synthetic", owner=OWNER
         )
         execute("forecast", cfg, store, run_id, lambda k, p: None, threading.Event())
         ids.append(run_id)
@@ -153,7 +154,9 @@ def _two_tiny_runs() -> list[str]:
 
 def test_runs_page_compares_downloads_and_deletes(fresh_app):
     lstm, gru = _two_tiny_runs()
-    at = AppTest.from_file(RUNS, default_timeout=60).run()
+    at = AppTest.from_file(RUNS, default_timeout=60)
+    at.session_state["owner_id"] = OWNER
+    at.run()
     assert not at.exception
     assert set(at.dataframe[0].value["id"]) == {lstm, gru}
     at.multiselect(key="ru__picked").set_value([lstm, gru]).run()

@@ -34,6 +34,11 @@ TASK_NAMES = {"memory": "Long-memory toy task", "forecast": "Forecasting (synthe
 # --- three jobs, one per cell --------------------------------------------------------------
 def submit_three(key: str, task: str, configs: dict) -> None:
     # All three or none: a half-submitted comparison would never fill its table.
+    earlier = [manager().snapshot(job) for job in (st.session_state.get(f"{P}__{key}") or {}).values()]
+    if any(s and s["status"] in ACTIVE for s in earlier):
+        # The section shows one comparison: another would train out of the page's reach.
+        st.error("This comparison is still queued or running: stop it or wait for it to finish first.")
+        return
     try:
         st.session_state[f"{P}__{key}"] = manager().submit_all(task, configs, session=session_id())
     except DataError as exc:

@@ -8,7 +8,6 @@ running, then reruns the page once so the results appear and polling stops.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import streamlit as st
@@ -16,6 +15,7 @@ import streamlit as st
 from core.datasets import DataError
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
+from ui.owner import owner_id
 
 POLL_SECONDS = 1.0
 QUEUED_POLL_SECONDS = 3.0
@@ -69,10 +69,19 @@ def open_run(task: str, run_id: str) -> None:
 
 
 def session_id() -> str:
-    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+    """Whose jobs these are: the browser's id (ui.owner), the same in every tab and after a reload,
+    so the per-person job limit is per person, not per tab."""
+    return owner_id()
 
 
 def submit(prefix: str, task: str, config) -> None:
+    current = manager().snapshot(st.session_state.get(f"{prefix}__job", ""))
+    if current and current["status"] in ACTIVE:
+        # The page shows (and can cancel) one job: a second one would be out of its reach.
+        st.error(
+            "This page already has a training queued or running: stop it or wait for it to finish first."
+        )
+        return
     st.session_state.pop(f"{prefix}__open", None)
     try:
         st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
@@ -145,6 +154,7 @@ def live_panel(
     """
     # Starts the training process, so TensorFlow loads while the user picks settings.
     mgr = manager()
+    owner_id()  # the browser keeps its id from the first page it opens
     job_id = st.session_state.get(f"{prefix}__job")
     opened = st.session_state.get(f"{prefix}__open")
     if opened and not job_id:
