@@ -7,6 +7,7 @@ import json
 import sys
 
 ALL = [
+    "demos",
     "startup",
     "forecast_page",
     "memory",

@@ -99,7 +99,9 @@ def text_controls(preset: tg.TextConfig, key: str) -> dict:
 def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader("Results on the held-out text (the last part, never trained on)")
-    st.markdown(f"**{tg.verdict(final['val_loss'], final['baseline'])}**")
+    st.markdown(
+        f"**{tg.verdict(final['val_loss'], final['baseline'], final, snap['result'].get('stop_reason', ''))}**"
+    )
     fig, summary = text_baseline_chart(
         final["val_loss"], disp["baseline"]["by_order"], disp["baseline"]["order"]
     )

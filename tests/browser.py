@@ -88,13 +88,13 @@ def streamlit_server(data_dir: Path, extra_env: dict | None = None, info: dict |
 
 
 @contextmanager
-def chromium_page():
+def chromium_page(width: int = 1400, height: int = 1000):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": height})
             yield page
         finally:
             browser.close()

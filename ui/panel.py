@@ -85,8 +85,28 @@ def submit(prefix: str, task: str, config) -> None:
     st.session_state.pop(f"{prefix}__open", None)
     try:
         st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
+        st.session_state[f"{prefix}__scroll"] = True  # bring the progress bar into view once
     except DataError as exc:
         st.error(str(exc))
+
+
+# Scrolls the first progress bar of the page into view (once, if it is not already in full view),
+# looking for it for a few seconds: it appears with the panel's first poll.
+_SCROLL_TO_PROGRESS = """<script>
+(function () {
+  let tries = 0;
+  const look = () => {
+    const bar = document.querySelector('[data-testid="stProgress"]');
+    if (bar) {
+      const r = bar.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > window.innerHeight) bar.scrollIntoView({block: "center"});
+    } else if (tries++ < 50) {
+      setTimeout(look, 100);
+    }
+  };
+  look();
+})();
+</script>"""
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -105,9 +125,10 @@ def _draw(
     status = snap["status"]
     if status == "queued":
         ahead = snap["position"]
-        st.info(
-            f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
-            f" about {_fmt_seconds(snap['wait_s'])} until it starts."
+        st.progress(
+            0.0,
+            text=f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
+            f" about {_fmt_seconds(snap['wait_s'])} until it starts.",
         )
         st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
                   help="Take this training out of the queue.")  # fmt: skip
@@ -115,11 +136,14 @@ def _draw(
     if status == "running":
         epochs = snap["config"].train.epochs
         done = len(snap["epochs"])
-        st.progress(
-            snap["progress"],
-            text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
-            f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left",
-        )
+        if not snap["epochs"] and not snap["batches"] and not manager().engine_ready:
+            text = "Starting the training engine (TensorFlow loads once, about 10 s)..."
+        else:
+            text = (
+                f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
+                f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left"
+            )
+        st.progress(snap["progress"], text=text)
     if status == "running":
         st.button(
             "Stop training",
@@ -176,6 +200,8 @@ def live_panel(
         st.info("That training belonged to an earlier server session; find it on the Runs page.")
         return
     active = snap["status"] in ACTIVE
+    if st.session_state.pop(f"{prefix}__scroll", False) and active:
+        st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
     # A queued job only shows its place in the queue: poll it slower, so a full classroom's
     # waiting pages leave the server to the ones that are training.
     every = (QUEUED_POLL_SECONDS if snap["status"] == "queued" else POLL_SECONDS) if active else None
