@@ -661,7 +661,12 @@ def what_it_predicts(cfg: ForecastConfig) -> str:
         )
     else:
         how = f"The RNN predicts {ahead} directly, on the scale of the training split"
-    return how + (", with a linear shortcut from the window added to its answer." if cfg.highway else ".")
+    if cfg.highway:
+        return how + (
+            "; it starts from the linear model's forecast (fitted on the training split) and learns"
+            " a correction to it."
+        )
+    return how + "."
 
 
 def save(run_dir: Path, model, cfg: ForecastConfig, scaler: Scaler, final: dict, display: dict) -> None:
@@ -691,7 +696,10 @@ def verdict(test: dict, units: str = "") -> str:
     best = min(names, key=lambda k: test[k]["mae"])
     best_score = f"{MODEL_NAMES[best]}'s {fmt_value(test[best]['mae'], units)}"
     if not lost and not tied:
-        return f"The RNN beat every baseline ({score}; the best baseline, {best_score})."
+        return (
+            f"The RNN beat every baseline ({score}; the best baseline, {MODEL_NAMES[best]},"
+            f" {fmt_value(test[best]['mae'], units)})."
+        )
     if not beat and not tied:
         return f"The RNN did not beat any baseline ({score} against {best_score}): a simpler model is better here."
     parts = []

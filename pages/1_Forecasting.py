@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from core import forecasting as fc
 from core.charts import series_chart
 from core.config import ForecastConfig
 from core.datasets import DataError
-from ui.forecast_views import P, data_controls, preview, series_of, show_result, window_controls
+from ui.forecast_views import P, data_controls, preview, series_key, series_of, show_result, window_controls
 from ui.panel import live_panel, submit
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
@@ -32,9 +30,7 @@ try:
                 train = training_controls(P, ForecastConfig().train)
             clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
     config = ForecastConfig(**data, **windows, arch=arch, train=train)
-    prep = fc.prepare(
-        config, series_of(json.dumps({**data, "calendar": windows["calendar"]}, sort_keys=True))
-    )
+    prep = fc.prepare(config, series_of(series_key(config)))
 except (DataError, ValueError) as exc:
     st.error(f"{exc}")
     st.stop()

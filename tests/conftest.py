@@ -81,3 +81,10 @@ def fresh_app(monkeypatch):
     for mgr in made:
         mgr.shutdown(timeout=30)
     st.cache_resource.clear()
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests start a server and a browser: they belong to the slow lane too."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

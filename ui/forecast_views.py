@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import forecasting as fc
 from core.charts import forecast_chart, future_chart
-from core.config import ForecastConfig, from_dict
+from core.config import ForecastConfig, from_dict, to_dict
 from core.datasets import read_csv_bytes, save_upload, stock_tickers
 from core.numbers import fmt_value
 
@@ -44,6 +44,30 @@ def series_of(data_json: str):
     moving the look-back or horizon slider only re-cuts windows (about 1 ms) instead of
     reading the data again (about 45 ms of the server's time per move)."""
     return fc.load_series(from_dict(ForecastConfig, json.loads(data_json)))
+
+
+SERIES_FIELDS = (
+    "data",
+    "column",
+    "date_column",
+    "detect_date",
+    "group_column",
+    "group_value",
+    "features",
+    "calendar",
+    "missing",
+    "synthetic_length",
+    "synthetic_amplitude",
+    "synthetic_noise",
+)
+
+
+def series_key(config: ForecastConfig) -> str:
+    """The settings the series depends on (the synthetic one on the seed too), as the cache key."""
+    d = to_dict(config)
+    return json.dumps(
+        {**{k: d[k] for k in SERIES_FIELDS}, "train": {"seed": config.train.seed}}, sort_keys=True
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=5)

@@ -90,6 +90,20 @@ def submit(prefix: str, task: str, config) -> None:
         st.error(str(exc))
 
 
+# Scrolls the results' heading to the top of the window, once, when a training the person started
+# has just finished: the verdict and the baselines are what they waited for.
+_SCROLL_TO_RESULTS = """<script>
+(function () {
+  let tries = 0;
+  const look = () => {
+    const heads = [...document.querySelectorAll('h3')].filter(h => h.textContent.startsWith('Results on'));
+    if (heads.length) heads[0].scrollIntoView({block: "start"});
+    else if (tries++ < 50) setTimeout(look, 100);
+  };
+  look();
+})();
+</script>"""
+
 # Scrolls the first progress bar of the page into view (once, if it is not already in full view),
 # looking for it for a few seconds: it appears with the panel's first poll.
 _SCROLL_TO_PROGRESS = """<script>
@@ -200,6 +214,8 @@ def live_panel(
         st.info("That training belonged to an earlier server session; find it on the Runs page.")
         return
     active = snap["status"] in ACTIVE
+    if active:
+        st.session_state[f"{prefix}__watched"] = job_id
     if st.session_state.pop(f"{prefix}__scroll", False) and active:
         st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
     # A queued job only shows its place in the queue: poll it slower, so a full classroom's
@@ -221,6 +237,9 @@ def live_panel(
     elif snap["status"] == "stopped" and snap["result"] is None:
         st.warning("Cancelled before it started.")
     if snap["result"] is not None:
+        if st.session_state.get(f"{prefix}__watched") == job_id:  # watched it train: show the verdict
+            st.session_state.pop(f"{prefix}__watched")
+            st.html(_SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
         reason = snap["result"].get("stop_reason")
         note = {
             "user": "You stopped training early: these results use the model as it was then.",
