@@ -24,7 +24,10 @@ SOURCES = {
 }
 # A lesson preset: the settings it sets, and what it is for.
 PRESETS = {
-    "default": ("Default: an RNN that wins (US jobs, monthly)", {}),
+    "default": (
+        "Default: an RNN that wins (US jobs, monthly)",
+        {"source": D.data, "lookback": D.lookback, "horizon": D.horizon},
+    ),
     "persistence": (
         "Lesson: why 'same as yesterday' is hard to beat (stock prices)",
         {"source": "stocks", "tick": "IBM", "pcol": "close", "lookback": 14, "horizon": 1},

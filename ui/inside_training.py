@@ -20,7 +20,7 @@ from core.datasets import DataError
 from core.inspect import compare_configs, param_count, seconds_per_epoch
 from core.jobs import RUNNERS
 from core.runs import ACTIVE
-from ui.panel import POLL_SECONDS, manager, session_id
+from ui.panel import POLL_SECONDS, manager, scroll_to_progress, session_id
 from ui.state import shared_settings
 
 P = "in"
@@ -41,6 +41,7 @@ def submit_three(key: str, task: str, configs: dict) -> None:
         return
     try:
         st.session_state[f"{P}__{key}"] = manager().submit_all(task, configs, session=session_id())
+        st.session_state[f"{P}__scroll_{key}"] = True
     except DataError as exc:
         st.error(str(exc))
 
@@ -55,6 +56,8 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
         st.info("Those jobs belonged to an earlier server session; find them on the Runs page.")
         return None
     active = any(s["status"] in ACTIVE for s in snaps.values())
+    if st.session_state.pop(f"{P}__scroll_{key}", False) and active:
+        scroll_to_progress()
 
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def panel() -> None:
@@ -67,7 +70,8 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
                 "running": f"epoch {min(done + 1, total)} of {total}",
             }
             lines.append(f"{CELL_LABELS[cell]}: {state.get(s['status'], s['status'])}")
-        st.caption(" · ".join(lines))
+        share = sum(1.0 if s["status"] not in ACTIVE else s["progress"] for s in now.values()) / len(now)
+        st.progress(min(1.0, share), text=" · ".join(lines))
         if any(s["status"] in ACTIVE for s in now.values()):
             st.button("Stop these jobs", key=f"{P}__stop_{key}", help="Stops the running job within one batch and cancels the others.",
                       on_click=lambda: [manager().stop(j) for j in ids.values()])  # fmt: skip

@@ -123,6 +123,11 @@ _SCROLL_TO_PROGRESS = """<script>
 </script>"""
 
 
+def scroll_to_progress() -> None:
+    """Bring the page's first progress bar into view (a training was just started)."""
+    st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
+
+
 def _fmt_seconds(s: float | None) -> str:
     if s is None:
         return "estimating..."
@@ -217,7 +222,7 @@ def live_panel(
     if active:
         st.session_state[f"{prefix}__watched"] = job_id
     if st.session_state.pop(f"{prefix}__scroll", False) and active:
-        st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
+        scroll_to_progress()
     # A queued job only shows its place in the queue: poll it slower, so a full classroom's
     # waiting pages leave the server to the ones that are training.
     every = (QUEUED_POLL_SECONDS if snap["status"] == "queued" else POLL_SECONDS) if active else None
