@@ -36,8 +36,12 @@ def test_forecasting_trains_live_and_survives_navigation(data_dir):
         wait_idle(page)
         expect(page.get_by_text("Training tensor shape")).to_be_visible()
 
-        set_slider(page, "fc_epochs", 59)  # 60 epochs on Seattle: long enough to watch
+        page.get_by_text("Seattle weather", exact=True).click()  # 1,461 days: long enough to watch
+        wait_idle(page)
+        set_slider(page, "fc_epochs", 59)  # 60 epochs
         set_slider(page, "fc_units", 2)  # 16 units
+        page.get_by_text("More training settings").click()
+        set_slider(page, "fc_patience", 0)  # no early stopping: all 60 epochs
         page.get_by_role("button", name="Train", exact=True).click()
 
         # The live loss chart grows: its caption counts epochs as they finish.
@@ -58,7 +62,7 @@ def test_forecasting_trains_live_and_survives_navigation(data_dir):
         # It finishes and the metrics table with the baselines appears (60 epochs: minutes on a
         # busy 2-core machine).
         expect(page.get_by_text("Results on the test split")).to_be_visible(timeout=360_000)
-        expect(page.get_by_text(re.compile("on test MAE"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"\(test MAE [\d.,]+ deg C"))).to_be_visible()
         table = page.locator('[data-testid="stDataFrame"]').first
         expect(table).to_be_visible()
         expect(page.get_by_text("Forecast past the last date").first).to_be_attached()

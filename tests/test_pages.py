@@ -52,7 +52,7 @@ def test_forecasting_defaults_render(fresh_app):
     at = AppTest.from_file(FORECAST, default_timeout=60).run()
     assert not at.exception and not at.error
     assert any("Training tensor shape" in m.value for m in at.markdown)
-    assert at.radio(key="fc_source").value == "seattle"
+    assert at.radio(key="fc_source").value == "employment"  # the config's default data set
     # Every control a user touches explains itself.
     for widget in [*at.slider, *at.selectbox, *at.radio, *at.toggle, *at.number_input]:
         assert widget.help, f"{widget.label} has no help tooltip"
@@ -68,10 +68,11 @@ def test_forecasting_tiny_training_completes(fresh_app):
     at.run()
     at.get("form_submit_button")[0].click()
     at = run_until(at, lambda a: any("Results" in s.value for s in a.subheader))
-    assert any("on test MAE" in m.value for m in at.markdown)
+    assert any("(test MAE " in m.value for m in at.markdown)
     table = at.dataframe[0].value
     assert list(table.index) == ["RNN", "Persistence", "Seasonal naive", "Linear (Ridge)"]
-    assert (table["mae"] > 0).all()
+    mae = table["Mean absolute error (deg C)"]  # plain words with the unit, numbers without 1e+03
+    assert (mae.str.replace(",", "").astype(float) > 0).all() and not mae.str.contains("e").any()
     charts = at.get("plotly_chart")
     titles = [c.proto.spec for c in charts]
     assert any("Test split" in t for t in titles) and any("Forecast past the last date" in t for t in titles)
