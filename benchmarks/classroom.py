@@ -90,7 +90,7 @@ def run_classroom(n: int) -> dict:
                     lookback[i] += step
                     t0 = time.perf_counter()
                     thumb.press("ArrowRight" if step > 0 else "ArrowLeft")
-                    shape = re.compile(rf"\(\d+, {lookback[i]}, 1\)")
+                    shape = re.compile(rf"\(\d+, {lookback[i]}, \d+\)")
                     page.get_by_text(shape).first.wait_for(timeout=60_000)
                     latencies.append(time.perf_counter() - t0)
             browser.close()

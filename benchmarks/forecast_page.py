@@ -27,7 +27,10 @@ def bare_fit_seconds(cfg: ForecastConfig) -> float:
     keras.utils.set_random_seed(cfg.train.seed)
     p = fc.prepare(cfg)
     tr, va, _ = p.masks
-    model = build_regressor(cfg.arch, cfg.lookback, p.x.shape[2], cfg.horizon)
+    linear = fc.fit_linear(p.x[tr], p.y[tr], p.x[va], p.y[va]) if cfg.highway else None
+    model = build_regressor(
+        cfg.arch, cfg.lookback, p.x.shape[2], cfg.horizon, change=cfg.predict == "change", highway=linear
+    )
     model.compile(optimizer=keras.optimizers.Adam(cfg.train.learning_rate, clipnorm=1.0), loss="mse")
     t = time.perf_counter()
     model.fit(p.x[tr], p.y[tr], validation_data=(p.x[va], p.y[va]), epochs=cfg.train.epochs,
