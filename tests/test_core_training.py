@@ -68,7 +68,10 @@ def test_trained_model_beats_untrained_and_reloads_identically(tmp_path):
     keras.utils.set_random_seed(1)
     from core.models import build_regressor
 
-    untrained = build_regressor(TINY.arch, TINY.lookback, 1, TINY.horizon)
+    # The same network with random weights and no fitted linear path.
+    untrained = build_regressor(
+        TINY.arch, TINY.lookback, p.x.shape[2], TINY.horizon, change=TINY.predict == "change"
+    )
     model, cfg, scaler = fc.load(store.run_dir(run_id))
     assert cfg == TINY
     actual = p.y[te]
