@@ -11,6 +11,7 @@ from core import textgen as tg
 from core.charts import text_baseline_chart
 from core.config import ConfigError
 from core.datasets import DataError, save_upload
+from ui.data_notice import missing_data, train_button
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
 from ui.text_views import generation_panel, live_samples
@@ -123,7 +124,9 @@ try:
                           key=f"{P}_preset", help="Starting settings; change any of them below.")  # fmt: skip
         label, expect, preset = presets[choice]
         key = f"{P}_{choice}"  # each preset keeps its own widgets, so switching restores its defaults
-        show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
+        missing = missing_data(data, P) if data == "shakespeare" else ""
+        if not missing:
+            show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
         st.caption(f"**{label}**: {expect}")
         with st.form(f"{P}__form"):
             c1, c2 = st.columns(2)
@@ -132,7 +135,7 @@ try:
             with c2:
                 train = training_controls(key, preset.train)
             extra = text_controls(preset, key)
-            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+            clicked = train_button(missing)
     config = tg.TextConfig(data=data, arch=arch, train=train, sample_every_s=preset.sample_every_s, **extra)
 except (DataError, ConfigError) as exc:
     st.error(str(exc))
