@@ -31,6 +31,7 @@ from pathlib import Path
 
 from core.config import ConfigError, to_dict
 from core.datasets import DataError
+from core.eta import ProgressClock
 from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
@@ -141,13 +142,12 @@ class Job:
     error: str = ""
     result: dict | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    clock: ProgressClock = field(default_factory=ProgressClock)  # this run's measured progress
 
     def snapshot(self, position: int) -> dict:
         now = time.time()
         elapsed = (self.finished or now) - self.started if self.started else 0.0
-        eta = None
-        if self.status == "running" and self.progress > 0.02:
-            eta = max(0.0, elapsed * (1 - self.progress) / self.progress)
+        eta = self.clock.eta(now) if self.status == "running" else None
         return {
             "id": self.id,
             "task": self.task,
@@ -488,6 +488,7 @@ class JobManager:
         with self._lock:
             if "progress" in payload:
                 job.progress = max(job.progress, float(payload["progress"]))
+                job.clock.add(job.progress)
             if kind == "epoch":
                 job.epochs.append(payload)
             elif kind == "batch":

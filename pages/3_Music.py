@@ -149,9 +149,16 @@ except (DataError, ValueError) as exc:
     st.error(f"{exc}")
     st.stop()
 
+if clicked:  # before the note below, so a parse just started hides it
+    submit(P, "music", config)
+job = manager().snapshot(st.session_state.get(f"{P}__job", "")) or {}
 if prep is None:
-    st.info(f"The {mc.CORPORA[config.data].title} have not been read yet: the first training reads them with"
-            " music21 (about two minutes, once), with its progress below; later runs start at once.")  # fmt: skip
+    if job.get("status") not in ("queued", "running"):  # a parse under way shows its own progress below
+        st.info(
+            f"The {mc.CORPORA[config.data].title} have not been read yet: the first training reads them"
+            " with music21 (about 20 s on two free cores, once), with its progress below; later runs"
+            " start at once."
+        )
 else:
     for note in prep["notes"]:
         st.caption(note)
@@ -160,6 +167,4 @@ else:
     st.plotly_chart(fig, width="stretch", key=f"{P}__preview")
     st.caption(summary)
 
-if clicked:
-    submit(P, "music", config)
 live_panel(P, show_result, y_title="loss (nats per note)", draw_live=draw_live)

@@ -60,3 +60,16 @@ def test_a_drum_only_upload_gets_a_clear_error(fresh_app):
     at.run()
     assert not at.exception
     assert at.error and "only drum notes (channel 10)" in at.error[0].value
+
+
+def test_a_parse_under_way_hides_the_not_read_yet_note(fresh_app):
+    """The note stayed up, stale, while the first training read the corpus below it."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert any("have not been read yet" in i.value for i in at.info)
+    at.radio(key="mu_source").set_value("folk").run()
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert not any("have not been read yet" in i.value for i in at.info)
+    stop = [b for b in at.button if b.key in ("mu__stop", "mu__cancel")]
+    assert stop, "the job is queued or running"
+    stop[0].click().run()  # ends the parse at once; nothing is cached

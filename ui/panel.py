@@ -14,6 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.datasets import DataError
+from core.eta import fmt_seconds, time_left_text
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
 
@@ -80,12 +81,6 @@ def submit(prefix: str, task: str, config) -> None:
         st.error(str(exc))
 
 
-def _fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "estimating..."
-    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
-
-
 def _draw(
     snap: dict,
     prefix: str,
@@ -98,18 +93,19 @@ def _draw(
         ahead = snap["position"]
         st.info(
             f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
-            f" about {_fmt_seconds(snap['wait_s'])} until it starts."
+            f" about {fmt_seconds(snap['wait_s'])} until it starts."
         )
         st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
                   help="Take this training out of the queue.")  # fmt: skip
         return  # nothing to chart yet: keep the polling cheap while waiting
     if status == "running":
-        epochs = snap["config"].train.epochs
+        epochs, budget = snap["config"].train.epochs, snap["config"].train.budget_s
         done = len(snap["epochs"])
+        limit = f" (or {budget:.0f} s of training, whichever comes first)" if budget else ""
         st.progress(
             snap["progress"],
-            text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
-            f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left",
+            text=f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs}{limit} ·"
+            f" elapsed {fmt_seconds(snap['elapsed'])} · {time_left_text(snap['eta'])}",
         )
     if status == "running":
         st.button(
