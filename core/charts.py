@@ -196,8 +196,10 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     return fig, summary
 
 
-def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
-    """Validation loss per epoch (training loss where there is none) for several runs."""
+def runs_loss_chart(curves: dict[str, list[dict]], title: str = "") -> tuple[go.Figure, str]:
+    """Validation loss per epoch (training loss where there is none) for several runs.
+
+    `title`: what the runs share (the Runs page compares runs of one task and data only)."""
     fig = go.Figure()
     colours = list(PALETTE.values())[1:]
     ends = {}
@@ -214,13 +216,12 @@ def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
         finite = [y for y in ys if isinstance(y, int | float) and math.isfinite(y)]
         if finite:
             ends[label] = min(finite)
-    _layout(
-        fig, "Loss per epoch of the selected runs (lower is better)", "epoch", "loss (each task's own units)"
-    )
+    heading = f"Loss per epoch: {title} (lower is better)" if title else "Loss per epoch (lower is better)"
+    _layout(fig, heading, "epoch", "loss (each task's own units)")
     if not ends:
         return fig, "The selected runs have no recorded epochs."
     best = min(ends, key=ends.get)
-    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4g}, by {best}."
+    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4f}, by {best}."
 
 
 def accuracy_chart(epochs: list[dict]) -> tuple[go.Figure, str]:

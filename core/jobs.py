@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import upload_names
 from core.config import ConfigError, to_dict
 from core.datasets import DataError
 from core.eta import ProgressClock
@@ -395,7 +396,8 @@ class JobManager:
 
     def _enqueue(self, task: str, config, session: str) -> str:
         cfg = to_dict(config)
-        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")))
+        # An upload is listed by the name it was uploaded as; the file stays under its hash.
+        run_id = self.store.create(task, cfg, data_name=upload_names.label(str(cfg.get("data", ""))))
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job

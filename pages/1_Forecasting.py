@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import forecasting as fc
+from core import upload_names
 from core.charts import forecast_chart, future_chart, series_chart
 from core.config import ForecastConfig, from_dict
 from core.datasets import DataError, read_csv_bytes, save_upload, stock_tickers
@@ -84,6 +85,7 @@ def data_controls() -> dict:
         out["missing"] = st.radio("Missing values", ["interpolate", "drop"], horizontal=True, key=f"{P}_miss",
                                   help="Fill gaps from their neighbours, or drop those rows.")  # fmt: skip
         out["data"] = str(save_upload(raw, "csv"))
+        upload_names.remember(out["data"], up.name)  # the Runs page lists it by this name
     return out
 
 

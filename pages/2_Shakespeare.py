@@ -8,6 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core import textgen as tg
+from core import upload_names
 from core.charts import text_baseline_chart
 from core.config import ConfigError
 from core.datasets import DataError, save_upload
@@ -52,7 +53,7 @@ def data_source() -> str:
         if up is None:
             st.info("Upload a .txt file to continue (at least 10,000 characters).")
             st.stop()
-        text, encoding = tg.decode_bytes(up.getvalue())
+        text, encoding, name = *tg.decode_bytes(up.getvalue()), up.name
         st.caption(f"Read as {encoding}.")
     else:
         text = st.text_area("Your text", key=f"{P}_paste", height=150,
@@ -60,9 +61,11 @@ def data_source() -> str:
         if not text:
             st.info("Paste some text to continue (at least 10,000 characters).")
             st.stop()
-        text = text.replace("\r\n", "\n")
+        text, name = text.replace("\r\n", "\n"), "pasted text"
     tg.check_length(text)
-    return str(save_upload(text.encode("utf-8"), "txt"))
+    path = str(save_upload(text.encode("utf-8"), "txt"))
+    upload_names.remember(path, name)  # the Runs page lists it by this name
+    return path
 
 
 def show_corpus(info: dict) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import melody as ml
-from core import music
+from core import music, upload_names
 from core import music_corpus as mc
 from core.charts import piano_roll
 from core.config import MusicConfig, from_dict, to_dict
@@ -52,7 +52,9 @@ def data_controls() -> dict:
                          format_func=lambda i: "top voice (the highest note at each moment)" if i < 0
                          else f"voice {i + 1}: {voices[i].describe()}",
                          help="Which line becomes the melody; with several files, the same voice number in each.")  # fmt: skip
-    return {"data": mc.save_midi_uploads(raw), "track": track}
+    path = mc.save_midi_uploads(raw)
+    upload_names.remember(path, [u.name for u in ups])  # the Runs page lists them by these names
+    return {"data": path, "track": track}
 
 
 def draw_live(snap: dict) -> None:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import charts, reviews
+from core import charts, reviews, upload_names
 from core.config import POOLINGS, SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
 from ui.data_notice import missing_data, train_button
@@ -54,7 +54,9 @@ def data_controls() -> dict:
                         help="The column that holds the reviews.")  # fmt: skip
     label = c2.selectbox("Label column", cols, index=cols.index(label_guess), key=f"{P}_labelcol",
                          help="The column with exactly two values, e.g. 0/1 or pos/neg.")  # fmt: skip
-    return {"data": str(save_upload(raw, "csv")), "text_column": text, "label_column": label}
+    path = str(save_upload(raw, "csv"))
+    upload_names.remember(path, up.name)  # the Runs page lists it by this name
+    return {"data": path, "text_column": text, "label_column": label}
 
 
 def text_controls(d: SentimentConfig, prefix: str) -> dict:

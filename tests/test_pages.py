@@ -155,7 +155,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
     lstm, gru = _two_tiny_runs()
     at = AppTest.from_file(RUNS, default_timeout=60).run()
     assert not at.exception
-    assert set(at.dataframe[0].value["id"]) == {lstm, gru}
+    assert set(at.dataframe[0].value["Run"]) == {lstm, gru}
     at.multiselect(key="ru__picked").set_value([lstm, gru]).run()
     assert "2 runs compared" in at.caption[1].value or any("2 runs compared" in c.value for c in at.caption)
     configs = at.dataframe[1].value
@@ -170,7 +170,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
     at.checkbox(key="ru__sure").check().run()
     at.button(key="ru__delete").click().run()
     assert not at.exception
-    assert set(at.dataframe[0].value["id"]) == {gru}
+    assert set(at.dataframe[0].value["Run"]) == {gru}
 
 
 def test_runs_page_opens_a_run_in_its_page(fresh_app):
