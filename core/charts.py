@@ -517,24 +517,35 @@ def show_token(token: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
 
 
-def step_chart(parts: list, title: str) -> tuple[go.Figure, str]:
-    """One small heatmap row per vector of a step (input, previous state, products, new state)."""
+def step_chart(parts: list, title: str, letters: list[str] | None = None) -> tuple[go.Figure, str]:
+    """One small heatmap row per vector of a step (input, previous state, products, new state).
+
+    `letters`: the input row's boxes, in order (the word's distinct letters), shown as themselves.
+    """
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(
-        rows=len(parts), cols=1, subplot_titles=[p.label for p in parts], vertical_spacing=0.5 / len(parts)
-    )
+    # Fixed pixels, not fractions: each row's title needs its own band below the tick labels of
+    # the row above, or the two overlap (they did with 0.5 / rows of the figure as the gap).
+    row_px, gap_px, top_px = 34, 64, 110
+    plot_px = len(parts) * row_px + (len(parts) - 1) * gap_px
+    spacing = gap_px / plot_px if len(parts) > 1 else 0.0
+    fig = make_subplots(len(parts), 1, subplot_titles=[p.label for p in parts], vertical_spacing=spacing)
     top = max(1.0, max(float(abs(p.values).max()) for p in parts))
     for i, p in enumerate(parts, start=1):
         n = len(p.values)
+        if p.key == "x" and letters and len(letters) == n:
+            x = [f"'{show_token(c)}'" for c in letters]
+        else:
+            x = [f"{'letter' if p.key == 'x' else 'unit'} {j + 1}" for j in range(n)]
         fig.add_heatmap(
-            z=[p.values], x=[f"{'letter' if p.key == 'x' else 'unit'} {j + 1}" for j in range(n)], y=[""],
+            z=[p.values], x=x, y=[""],
             zmin=-top, zmax=top, colorscale=DIVERGING, showscale=i == 1, text=[[f"{v:.2f}" for v in p.values]],
             texttemplate="%{text}", hovertemplate="%{x}: %{z:.4f}<extra>" + p.label + "</extra>",
             colorbar={"title": "value", "len": 0.3, "y": 1, "yanchor": "top"}, row=i, col=1,
         )  # fmt: skip
-    fig.update_layout(title=title, height=90 * len(parts) + 80,
-                      margin={"l": 20, "r": 20, "t": 90, "b": 20})  # fmt: skip
+    fig.update_layout(
+        title=title, height=plot_px + top_px + 40, margin={"l": 20, "r": 20, "t": top_px, "b": 40}
+    )
     fig.update_annotations(font_size=12)
     new, old = parts[-1].values, next(p.values for p in parts if p.key == "h_prev")
     moved = int(abs(new - old).argmax())

@@ -61,6 +61,11 @@ def thread_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def is_loaded() -> bool:
+    """True once TensorFlow is imported in this process (a page can say the next step is quick)."""
+    return _keras is not None
+
+
 def keras_module():
     """Import Keras on the TensorFlow backend with the thread settings applied."""
     global _keras

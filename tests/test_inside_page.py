@@ -119,6 +119,8 @@ def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(f
     at.slider(key="in_length").set_value(10)
     at = submit(at, "Measure the untrained")
     assert any(t.startswith("Untrained networks: gradient by distance (T = 10") for t in titles(at))
+    bars = [p.proto.text for p in at.get("progress")]  # not a bare spinner any more
+    assert any(t.startswith("Measured the 3 untrained networks in") for t in bars)
     assert at.selectbox(key="in_cmp_task").value == "memory"
     at.select_slider(key="in_cmp_units").set_value(8)
     at.slider(key="in_cmp_epochs").set_value(2)
