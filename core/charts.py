@@ -95,6 +95,9 @@ def loss_chart(
                 line={"color": PALETTE["vermillion"], "dash": "dash"},
             )
     _layout(fig, "Training progress: loss (lower is better)", "epoch", y_title)
+    y_range = _loss_range(epochs, batches)
+    if y_range:
+        fig.update_yaxes(range=y_range)
     if hover_unit:
         name, factor = hover_unit
         for trace in fig.data:
@@ -114,6 +117,19 @@ def loss_chart(
             f" (best {best['val_loss']:.4g} at epoch {best['epoch']})"
         )
     return fig, summary + "."
+
+
+def _loss_range(epochs: list[dict], batches: list[dict]) -> list[float] | None:
+    """The y-axis from the first finished epoch on: the first batches' loss is many times the
+    rest, and autoscaling to it drew 19 of 20 epochs as a flat line near zero."""
+    vals = [e.get(k) for e in epochs for k in ("loss", "val_loss")]
+    vals += [b["loss"] for b in batches if b["epoch"] - 1 + b["batch"] / max(1, b["batches"]) >= 1]
+    vals = [v for v in vals if isinstance(v, int | float) and math.isfinite(v)]
+    if not epochs or not vals:
+        return None
+    lo, hi = min(vals), max(vals)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 0.1
+    return [max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad]
 
 
 def series_chart(dates, values, bounds: tuple[int, int], target: str, units: str) -> tuple[go.Figure, str]:
@@ -174,25 +190,45 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     """The last observed values, then the RNN's forecast with its 90% band."""
     fig = go.Figure()
     fig.add_scatter(x=hist_x, y=hist_y, mode="lines", name="observed", line={"color": "#000000"})
-    fig.add_scatter(x=fut_x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-    fig.add_scatter(
-        x=fut_x,
-        y=low,
-        mode="lines",
-        fill="tonexty",
-        fillcolor="rgba(0,114,178,0.2)",
-        line={"width": 0},
-        name="90% band (from validation errors)",
-    )
-    fig.add_scatter(
-        x=fut_x, y=fut_y, mode="lines+markers", name="RNN forecast", line={"color": PALETTE["blue"]}
-    )
+    band = "90% band (from validation errors)"
+    if len(fut_x) == 1:  # a band of one point draws nothing: an error bar does
+        up, down = [float(high[0]) - float(fut_y[0])], [float(fut_y[0]) - float(low[0])]
+        error = {"type": "data", "array": up, "arrayminus": down, "color": PALETTE["blue"], "width": 8}
+        fig.add_scatter(
+            x=fut_x,
+            y=fut_y,
+            mode="markers",
+            name=f"RNN forecast with its {band}",
+            marker={"color": PALETTE["blue"], "size": 9},
+            error_y=error,
+        )
+    else:
+        fig.add_scatter(x=fut_x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        fig.add_scatter(
+            x=fut_x,
+            y=low,
+            mode="lines",
+            fill="tonexty",
+            fillcolor="rgba(0,114,178,0.2)",
+            line={"width": 0},
+            name=band,
+        )
+        fig.add_scatter(
+            x=fut_x, y=fut_y, mode="lines+markers", name="RNN forecast", line={"color": PALETTE["blue"]}
+        )
     unit = f" ({units})" if units else ""
     _layout(fig, f"Forecast past the last date: {target}", "date", f"{target}{unit}")
-    summary = (
-        f"The RNN forecasts {len(fut_y)} step{'s' if len(fut_y) != 1 else ''} past {hist_x[-1]}: from {fut_y[0]:.4g} to"
-        f" {fut_y[-1]:.4g}{' ' + units if units else ''}; the band holds 90% of its validation errors."
-    )
+    u = f" {units}" if units else ""
+    if len(fut_y) == 1:
+        summary = (
+            f"The RNN forecasts one step past {hist_x[-1]}: {fut_y[0]:.4g}{u}; 90% of its validation"
+            f" errors would put the true value between {low[0]:.4g} and {high[0]:.4g}{u}."
+        )
+    else:
+        summary = (
+            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fut_y[0]:.4g}{u} on the first,"
+            f" {fut_y[-1]:.4g}{u} on the last; the band holds 90% of its validation errors."
+        )
     return fig, summary
 
 
@@ -347,10 +383,12 @@ def text_baseline_chart(rnn_val: float, by_order: dict, best_order: int) -> tupl
     names = {1: "unigram", 2: "bigram", 3: "trigram"}
     labels, values, colours = [], [], []
     for order in sorted(int(o) for o in by_order):
-        labels.append(
-            f"{names.get(order, f'{order}-gram')}" + (" (best n-gram)" if order == best_order else "")
-        )
-        values.append(by_order[order] if order in by_order else by_order[str(order)])
+        value = by_order[order] if order in by_order else by_order[str(order)]
+        lowest = value == min(by_order.values())
+        # The order is chosen on the training text, so on held-out text another can be lower.
+        tag = " (chosen on training text)" if order == best_order else " (lowest here)" if lowest else ""
+        labels.append(f"{names.get(order, f'{order}-gram')}{tag}")
+        values.append(value)
         colours.append(PALETTE["orange"] if order == best_order else PALETTE["sky"])
     labels.append("RNN")
     values.append(rnn_val)

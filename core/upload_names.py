@@ -16,12 +16,15 @@ def _side(path: Path) -> Path:
     return path.with_name(path.name + ".name")
 
 
-def remember(stored: str | Path, names: str | list[str]) -> None:
-    """Keep the uploaded name(s) of a stored file or folder (the latest upload's names win)."""
+def remember(stored: str | Path, names: str | list[str]) -> str:
+    """Keep the uploaded name(s) of a stored file or folder (the latest upload's names win).
+
+    Returns the stored path as a string, the form a config's `data` takes."""
     names = [names] if isinstance(names, str) else list(names)
     clean = [" ".join(str(n).split())[:120] for n in names if str(n).strip()]
     if clean:
         _side(Path(stored)).write_text("\n".join(clean[:MAX_NAMES]) + "\n", encoding="utf-8")
+    return str(stored)
 
 
 def label(data: str) -> str:

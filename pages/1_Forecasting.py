@@ -12,6 +12,8 @@ from core import upload_names
 from core.charts import forecast_chart, future_chart, series_chart
 from core.config import ForecastConfig, from_dict
 from core.datasets import DataError, read_csv_bytes, save_upload, stock_tickers
+from core.words import metric_columns
+from ui.data_notice import warn_small
 from ui.panel import live_panel, submit
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
@@ -108,7 +110,9 @@ def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader("Results on the test split (the last part of the series, never trained on)")
     st.markdown(f"**{fc.verdict(final['test'])}**")
+    warn_small(len(disp["test_dates"]), "forecasts")
     table = pd.DataFrame(final["test"]).T.rename(index=lambda k: fc_names.get(k, k))
+    table = table.rename(columns=metric_columns(disp["units"]))
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     st.caption(
         "MAE and RMSE in the series' units; MASE below 1 beats a one-step naive forecast on training data."

@@ -12,7 +12,7 @@ from core import upload_names
 from core.charts import text_baseline_chart
 from core.config import ConfigError
 from core.datasets import DataError, save_upload
-from ui.data_notice import missing_data, train_button
+from ui.data_notice import missing_data, train_button, warn_small
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
 from ui.text_views import generation_panel, live_samples
@@ -63,9 +63,7 @@ def data_source() -> str:
             st.stop()
         text, name = text.replace("\r\n", "\n"), "pasted text"
     tg.check_length(text)
-    path = str(save_upload(text.encode("utf-8"), "txt"))
-    upload_names.remember(path, name)  # the Runs page lists it by this name
-    return path
+    return upload_names.remember(save_upload(text.encode("utf-8"), "txt"), name)  # listed by this name
 
 
 def show_corpus(info: dict) -> None:
@@ -104,6 +102,7 @@ def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader("Results on the held-out text (the last part, never trained on)")
     st.markdown(f"**{tg.verdict(final['val_loss'], final['baseline'])}**")
+    warn_small(disp["corpus"]["val_chars"], "characters")
     fig, summary = text_baseline_chart(
         final["val_loss"], disp["baseline"]["by_order"], disp["baseline"]["order"]
     )

@@ -15,6 +15,8 @@ from core.charts import piano_roll
 from core.config import MusicConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError
 from core.midi import read_midi, wav_bytes, write_midi
+from core.words import plural
+from ui.data_notice import warn_small
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
@@ -106,8 +108,9 @@ def compose_form(snap: dict) -> None:
 
 def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
-    st.subheader(f"Results on the {len(disp['held_out'])} held-out pieces (never trained on)")
+    st.subheader(f"Results on the {plural(len(disp['held_out']), 'held-out pieces')} (never trained on)")
     st.markdown(f"**{music.verdict(final)}**")
+    warn_small(len(disp["held_out"]), "pieces")
     st.caption(f"Trained on {disp['train_pieces']} pieces ({disp['train_tokens']:,} notes), vocabulary of"
                f" {disp['vocab_size']} tokens; {disp['unk_share']:.1%} of held-out notes were too rare to have"
                f" their own token. Markov smoothing alpha {disp['markov_alpha']:g}, chosen on training pieces.")  # fmt: skip

@@ -10,7 +10,7 @@ import streamlit as st
 from core import charts, reviews, upload_names
 from core.config import POOLINGS, SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
-from ui.data_notice import missing_data, train_button
+from ui.data_notice import missing_data, train_button, warn_small
 from ui.panel import live_panel, manager, submit
 from ui.sentiment_views import live_accuracy, try_it
 from ui.state import shared_settings
@@ -96,6 +96,7 @@ def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader(f"Results on the test split ({disp['sizes']['test']} reviews, never trained on)")
     st.markdown(f"**{disp['verdict']}**")
+    warn_small(disp["sizes"]["test"], "reviews")
     table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
     st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
     st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"

@@ -33,6 +33,7 @@ def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     at.get("form_submit_button")[0].click()
     at = run_until(at, lambda a: any("Results on the" in s.value for s in a.subheader))
     assert any("Markov chain" in m.value for m in at.markdown)
+    assert any("too few to judge the model by" in w.value for w in at.warning)  # 2 held-out pieces
     assert any(c.value.startswith("After 1 epoch the training loss") for c in at.caption)
     assert at.get("audio"), "the melody composed at the end of training can be played at once"
 

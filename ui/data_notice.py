@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.datasets import DataError, expected_paths, fetch, is_present, missing_sentence
+from core.words import small_split
 
 
 def missing_data(name: str, prefix: str) -> str:
@@ -32,3 +33,9 @@ def train_button(missing: str = "") -> bool:
     """The form's Train button; disabled, with the reason as its tooltip, while data is missing."""
     help_text = missing or "Start training in the background."
     return st.form_submit_button("Train", type="primary", disabled=bool(missing), help=help_text)
+
+
+def warn_small(n: int, what: str) -> None:
+    """A warning beside a verdict that rests on too few held-out items (core.words.ENOUGH)."""
+    if warning := small_split(n, what):
+        st.warning(warning)
