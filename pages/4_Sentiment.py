@@ -82,10 +82,10 @@ def text_controls(d: SentimentConfig, prefix: str) -> dict:
                                 " average signal over all words"}.get, help="What the classifier looks at"
                                 " when Attention is off: the memory after the last word, or each feature's"
                                 " largest and average value over every word (a strong word anywhere counts)."),
-        "word_vectors": c1.toggle("Word vectors from the training reviews", d.word_vectors, key=f"{prefix}_wv",
+        "word_vectors": c1.toggle("Pre-set word vectors", d.word_vectors, key=f"{prefix}_wv",
                                   help="Start each word's numbers from which words it appears next to in the"
                                   " training reviews, so related words start out related; off: random start."),
-        "word_polarity": c2.toggle("Word leanings from the training reviews", d.word_polarity, key=f"{prefix}_pol",
+        "word_polarity": c2.toggle("Add word leanings", d.word_polarity, key=f"{prefix}_pol",
                                    help="Beside its numbers, the RNN reads one fixed number per word: how much"
                                    " more often it appears in positive than in negative training reviews."
                                    " Off: it must learn that from scratch."),

@@ -19,6 +19,9 @@ def test_sentiment_defaults_render(fresh_app):
     assert at.radio(key="se_source").value == "mr" and at.toggle(key="se_bi").value
     for widget in [*at.slider, *at.selectbox, *at.radio, *at.toggle, *at.number_input, *at.select_slider]:
         assert widget.help, f"{widget.label} has no help tooltip"
+    # A toggle in a quarter of a 1440 px page shows about 26 characters before it cuts the label off.
+    words = [at.toggle(key=f"se_{k}").label for k in ("wv", "pol", "att")]  # the "Words" quarter columns
+    assert all(len(label) <= 26 for label in words), words
 
 
 def upload(at: AppTest, content: bytes) -> AppTest:
