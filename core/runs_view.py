@@ -64,6 +64,8 @@ def table_row(row: dict) -> dict:
     s = summary(row)
     where = s["executor"] or "this computer"
     where = "this computer" if where == "local" else where
+    if where.startswith("ray"):  # "ray 10.0.0.5:6379": the cluster's address
+        where = f"Ray cluster {where[4:]}".strip()
     s.update(
         task=TASK_NAMES.get(s["task"], s["task"]),
         result=result(row),

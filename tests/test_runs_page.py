@@ -56,3 +56,11 @@ def test_table_speaks_plainly_and_compare_keeps_to_one_data_set(fresh_app):
     assert len(charts) == 2 and any("Forecasting on synthetic" in s for s in charts)
     assert any("my weather.csv" in s for s in charts)
     assert any("separate charts" in i.value for i in at.info)
+
+
+def test_a_run_trained_on_ray_says_which_cluster():
+    from core.runs_view import table_row
+
+    where = {"executor": "ray 10.0.0.5:6379", "node": "worker-2"}
+    row = {"id": "r", "task": "text", "config": {}, "status": "done", "created": 0, "final": {}, **where}
+    assert table_row(row)["Trained on"] == "Ray cluster 10.0.0.5:6379 (worker-2)"

@@ -93,7 +93,7 @@ def test_three_jobs_on_two_nodes_stream_progress_stop_and_store_their_models(clu
     nodes = set()
     for jid, snap in snaps.items():
         row = store.get(jid)
-        assert row["status"] == snap["status"] and row["executor"] == c.address
+        assert row["status"] == snap["status"] and row["executor"] == f"ray {c.address}"
         assert (
             row["versions"]["keras"] and store.epochs(jid) and len(store.epochs(jid)) == len(snap["epochs"])
         )
@@ -130,7 +130,9 @@ def test_the_command_line_trains_on_the_cluster_and_names_the_node(cluster):
     shown = subprocess.run([sys.executable, "-m", "core", "runs", "show", run_id, "--json"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     card = json.loads(shown.stdout.strip().splitlines()[-1])
-    assert card["executor"] == c.address and card["node"].split("/")[-1] in node_names(__import__("ray"))
+    assert card["executor"] == f"ray {c.address}" and card["node"].split("/")[-1] in node_names(
+        __import__("ray")
+    )
     assert card["status"] == "done" and "model.keras" in card["files"]
 
 
