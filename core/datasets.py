@@ -203,7 +203,7 @@ REGISTRY: dict[str, Dataset] = {
 }
 
 
-TITLES = {"shakespeare": "Tiny Shakespeare", "mr": "The movie-review sentences (MR)"}
+TITLES = {"shakespeare": "Tiny Shakespeare", "mr": "The MR movie-review set"}
 
 
 def expected_paths(name: str) -> list[Path]:
@@ -223,14 +223,16 @@ def missing_sentence(name: str, offline: bool = False) -> str:
     """One sentence: what is missing, where the file goes, and the upload alternative."""
     ds, paths = REGISTRY[name], expected_paths(name)
     where = " and ".join(str(p) for p in paths)
-    how = (
-        "could not be downloaded (no internet connection?)"
-        if offline
-        else f"is downloaded from {ds.url.split('/')[2]} on first use"
-    )
+    files = "the files" if len(paths) > 1 else "the file"
+    if offline:
+        return (
+            f"{TITLES.get(name, name)} is not on this computer and could not be downloaded from"
+            f" {ds.url.split('/')[2]} (no internet connection?): put {files} at {where}, or upload your own"
+            " file instead."
+        )
     return (
-        f"{TITLES.get(name, name)} is not on this computer yet and {how}: put"
-        f" {'the files' if len(paths) > 1 else 'the file'} at {where}, or upload your own file instead."
+        f"{TITLES.get(name, name)} is not on this computer yet: download it (needs internet), put {files}"
+        f" at {where}, or upload your own file instead."
     )
 
 

@@ -33,6 +33,7 @@ def test_missing_data_says_where_to_put_it_and_train_waits(offline_empty, fresh_
     assert str(offline_empty / file) in at.code[0].value  # the exact, copyable path
     train = next(b for b in at.get("form_submit_button") if b.label == "Train")
     assert train.disabled and "Train is off until the data" in train.help
+    assert any("Train is off until the data" in c.value for c in at.caption)
     download = next(b for b in at.button if b.label == "Download it now")
     at = download.click().run()
     assert at.error and "could not be downloaded" in at.error[0].value and "URLError" not in at.error[0].value

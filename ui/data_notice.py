@@ -32,7 +32,10 @@ def missing_data(name: str, prefix: str) -> str:
 def train_button(missing: str = "") -> bool:
     """The form's Train button; disabled, with the reason as its tooltip, while data is missing."""
     help_text = missing or "Start training in the background."
-    return st.form_submit_button("Train", type="primary", disabled=bool(missing), help=help_text)
+    clicked = st.form_submit_button("Train", type="primary", disabled=bool(missing), help=help_text)
+    if missing:
+        st.caption(missing)  # a disabled button's tooltip is easy to miss
+    return clicked
 
 
 def warn_small(n: int, what: str) -> None:

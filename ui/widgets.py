@@ -175,7 +175,7 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
     if budget:
         # A preset's 50 epochs with a 35 s budget ends on time, after about one epoch: say so here.
         budget_note.caption(
-            f"⏱ Time budget {budget} s: training stops after {epochs} epochs or {budget} s, whichever comes"
+            f"Time budget {budget} s: training stops after {epochs} epochs or {budget} s, whichever comes"
             " first (More training settings)."
         )
     return TrainingConfig(
