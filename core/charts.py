@@ -96,7 +96,11 @@ def loss_chart(
             )
     _layout(fig, "Training progress: loss (lower is better)", "epoch", y_title)
     y_range = _loss_range(epochs, batches)
-    if y_range:
+    if y_range and y_range[0] > 0 and y_range[1] / y_range[0] > 5:
+        # Epoch 1's loss is often ten times the rest: on a log axis the later epochs still show.
+        fig.update_yaxes(type="log", range=[math.log10(y_range[0]), math.log10(y_range[1])])
+        fig.update_yaxes(title_text=f"{y_title} (log scale)")
+    elif y_range:
         fig.update_yaxes(range=y_range)
     if hover_unit:
         name, factor = hover_unit
@@ -128,6 +132,8 @@ def _loss_range(epochs: list[dict], batches: list[dict]) -> list[float] | None:
     if not epochs or not vals:
         return None
     lo, hi = min(vals), max(vals)
+    if lo > 0 and hi / lo > 5:  # drawn on a log axis: pad by a ratio
+        return [lo / 1.15, hi * 1.15]
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 0.1
     return [max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad]
 

@@ -12,9 +12,17 @@ def test_loss_axis_starts_from_the_first_epoch_not_the_first_batch():
     ]
     epochs = [{"epoch": e, "loss": 1.0 / e, "val_loss": 1.2 / e} for e in range(1, 21)]
     fig, _ = loss_chart(epochs, batches)
-    lo, hi = fig.layout.yaxis.range
-    assert hi < 2 and lo >= 0  # the first batch's 40 no longer squashes 20 epochs near zero
+    lo, hi = (10**v for v in fig.layout.yaxis.range)  # 1.2 down to 0.05: a log axis
+    assert 1.2 < hi < 2 and 0 < lo < 0.05  # the first batch's 40 no longer squashes 20 epochs near zero
     assert loss_chart([], batches)[0].layout.yaxis.range is None  # before an epoch: autoscale
+    # Epoch 1 at ten times the rest (the Seattle default): a log axis, so epochs 2-20 do not lie flat.
+    steep = [{"epoch": 1, "loss": 0.1, "val_loss": 0.02}] + [
+        {"epoch": e, "loss": 0.012, "val_loss": 0.009} for e in range(2, 21)
+    ]
+    fig, _ = loss_chart(steep, batches)
+    assert fig.layout.yaxis.type == "log" and "log scale" in fig.layout.yaxis.title.text
+    lo, hi = fig.layout.yaxis.range
+    assert 10**lo < 0.009 and 10**hi > 0.1
 
 
 def test_a_one_step_forecast_draws_its_band_as_an_error_bar():
