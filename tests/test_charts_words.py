@@ -15,6 +15,9 @@ def test_loss_axis_starts_from_the_first_epoch_not_the_first_batch():
     lo, hi = (10**v for v in fig.layout.yaxis.range)  # 1.2 down to 0.05: a log axis
     assert 1.2 < hi < 2 and 0 < lo < 0.05  # the first batch's 40 no longer squashes 20 epochs near zero
     assert loss_chart([], batches)[0].layout.yaxis.range is None  # before an epoch: autoscale
+    gentle = [{"epoch": e, "loss": 1.0 - 0.02 * e, "val_loss": 1.1 - 0.02 * e} for e in range(1, 21)]
+    fig, _ = loss_chart(gentle, batches)
+    assert fig.layout.yaxis.type != "log" and fig.layout.yaxis.range[1] < 1.2  # linear, from the epochs
     # Epoch 1 at ten times the rest (the Seattle default): a log axis, so epochs 2-20 do not lie flat.
     steep = [{"epoch": 1, "loss": 0.1, "val_loss": 0.02}] + [
         {"epoch": e, "loss": 0.012, "val_loss": 0.009} for e in range(2, 21)
