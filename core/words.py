@@ -10,6 +10,17 @@ from __future__ import annotations
 ENOUGH = {"pieces": 5, "reviews": 100, "forecasts": 30, "characters": 2000}
 
 
+# Melody measures (core.melody.measures) -> table headers; core.melody.MEASURES_HELP explains each.
+MELODY_COLUMNS = {
+    "events": "Notes and rests",
+    "in_scale": "In the scale (share)",
+    "pitch_class_entropy": "Pitch variety (bits)",
+    "range": "Range (semitones)",
+    "step_share": "Steps of 2 semitones or less (share)",
+    "repeat_share": "Repeated notes (share)",
+}
+
+
 def metric_columns(units: str) -> dict[str, str]:
     """Forecast metric keys -> table headers in plain words, with the series' unit."""
     unit = units or "the series' units"

@@ -15,7 +15,7 @@ from core.charts import piano_roll
 from core.config import MusicConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError
 from core.midi import read_midi, wav_bytes, write_midi
-from core.words import plural
+from core.words import MELODY_COLUMNS, plural
 from ui.data_notice import warn_small
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
@@ -129,7 +129,7 @@ def show_result(snap: dict) -> None:
                        key=f"{P}__midi")  # fmt: skip
     table = pd.DataFrame({"RNN melody": gen["measures"], "Markov melody": gen["markov_measures"],
                           f"{disp['title']} (training pieces, mean)": final["corpus"]}).T  # fmt: skip
-    st.dataframe(table.style.format("{:.2f}"), width="stretch")
+    st.dataframe(table.rename(columns=MELODY_COLUMNS).style.format("{:.2f}"), width="stretch")
     st.caption(ml.MEASURES_HELP)
     st.markdown(ml.read_measures(gen["measures"], final["corpus"], disp["ref_name"]))
 

@@ -45,7 +45,10 @@ def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     audio = at.get("audio")[0].proto
     assert audio.url.endswith(".wav")
     table = at.dataframe[0].value
-    assert list(table.index)[:2] == ["RNN melody", "Markov melody"] and (table["events"][:2] == 32).all()
+    assert (
+        list(table.index)[:2] == ["RNN melody", "Markov melody"]
+        and (table["Notes and rests"][:2] == 32).all()
+    )
     assert any(m.value.startswith(("Compared with the Bach", "The melody behaves")) for m in at.markdown)
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("The composed melody" in t for t in titles)
