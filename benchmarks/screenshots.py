@@ -25,15 +25,19 @@ sys.path.insert(0, str(ROOT))
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 
 VIEWPORT = {"width": 1440, "height": 900}
-# page path -> (what to click to train, text that appears once its results are shown)
+# page path -> [(what to click, text that appears once it is done), ...]: the page's trainings
 PAGES = {
-    "Home": ("", ""),
-    "Forecasting": ("Train", "Results on the test split"),
-    "Shakespeare": ("Train", "Results on the held-out text"),
-    "Music": ("Train", "Results on the"),
-    "Sentiment": ("Train", "Results on the test split"),
-    "Inside_the_RNN": ("Measure the untrained networks", "Measured the 3 untrained networks"),
-    "Runs": ("", ""),
+    "Home": [],
+    "Forecasting": [("Train", "Results on the test split")],
+    "Shakespeare": [("Train", "Results on the held-out text")],
+    "Music": [("Train", "Results on the")],
+    "Sentiment": [("Train", "Results on the test split")],
+    "Inside_the_RNN": [
+        ("Build the layer in Keras and step through it", "Same as Keras?"),
+        ("Measure the untrained networks", "Measured the 3 untrained networks"),
+        ("Train SimpleRNN, LSTM and GRU (3 jobs)", "Parameters: numbers the network learns"),
+    ],
+    "Runs": [],
 }
 
 
@@ -84,18 +88,29 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport=VIEWPORT)
             for name in a.pages.split(","):
-                button, done_text = PAGES[name]
                 page.goto(url if name == "Home" else f"{url}/{name}")
                 shoot(page, a.out / f"{name}{suffix}-before.png")
-                if button and not a.offline:
+                if a.offline:
+                    continue
+                for button, done_text in PAGES[name]:
                     started = time.time()
                     ok = train(page, button, done_text, a.train_timeout)
                     print(
-                        f"{name}: trained={ok} in {time.time() - started:.0f} s", file=sys.stderr, flush=True
+                        f"{name}: {button}: done={ok} in {time.time() - started:.0f} s",
+                        file=sys.stderr,
+                        flush=True,
                     )
-                    shoot(page, a.out / f"{name}{suffix}-after.png")
-                elif name == "Runs" and not a.offline:
-                    page.goto(f"{url}/{name}")
+                if name == "Runs":  # compare every run: one chart per task and data
+                    box = page.get_by_text("Select runs to compare or use").locator("xpath=../../..")
+                    for _ in range(page.locator('[data-testid="stDataFrame"]').count() and 8):
+                        box.locator("input").first.click()
+                        options = page.locator('li[role="option"]')
+                        if not options.count():
+                            break
+                        options.first.click()
+                        wait_idle(page)
+                    page.keyboard.press("Escape")
+                if PAGES[name] or name == "Runs":
                     shoot(page, a.out / f"{name}{suffix}-after.png")
             browser.close()
     finally:

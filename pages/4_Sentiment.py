@@ -98,7 +98,11 @@ def show_result(snap: dict) -> None:
     st.markdown(f"**{disp['verdict']}**")
     warn_small(disp["sizes"]["test"], "reviews")
     table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
-    st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
+    plain = {
+        "accuracy": "Accuracy (share of reviews right)",
+        "f1": f"F1 score for {disp['label_names'][1]!r} (0 to 1)",
+    }
+    st.dataframe(table[["accuracy", "f1"]].rename(columns=plain).style.format("{:.3f}"), width="stretch")
     st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"
                f" (C = {disp['baseline_c']:g}) was chosen on the validation split too.")  # fmt: skip
     fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])

@@ -38,14 +38,11 @@ if rows:
     keep = table["Task"].isin(tasks or table["Task"]) & table["Status"].isin(statuses or table["Status"])
     shown = table[keep]
     time_col = "Training time (s)"
-    sorts = {"newest first": ("Started", False), "oldest first": ("Started", True)}
+    sorts = {"newest first": ("Run", False), "oldest first": ("Run", True)}  # ids start with the time
     sorts |= {"longest first": (time_col, False), "shortest first": (time_col, True)}
     by, asc = sorts[order]
     shown = shown.sort_values(by, ascending=asc, na_position="last").reset_index(drop=True)
-    fmt = {
-        "Training time (s)": st.column_config.NumberColumn(format="%.0f"),
-        "Seed": st.column_config.NumberColumn(format="%d"),
-    }
+    fmt = {"Training time (s)": st.column_config.NumberColumn(format="%.0f")}
     st.dataframe(shown, hide_index=True, key=f"{P}__table", width="stretch", column_config=fmt)
     labels = {
         r["Run"]: f"{r['Run']} · {r['Task']} · {r['Network']} · {r['Status']}"

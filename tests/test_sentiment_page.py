@@ -54,7 +54,10 @@ def test_sentiment_quick_training_then_try_it(fresh_app):
     )
     assert any("baseline on test accuracy" in m.value for m in at.markdown)
     table = at.dataframe[0].value
-    assert list(table.index) == ["RNN", "TF-IDF + logistic regression"] and (table["accuracy"] > 0).all()
+    assert (
+        list(table.index) == ["RNN", "TF-IDF + logistic regression"]
+        and (table["Accuracy (share of reviews right)"] > 0).all()
+    )
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any("accuracy" in t for t in titles) and any("confusion" in t for t in titles)
 
