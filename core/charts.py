@@ -699,8 +699,15 @@ def _times(ratio: float) -> str:
     if ratio <= 0 or not math.isfinite(ratio):
         return "zero"
     factor = 1 / ratio if ratio < 1 else ratio
-    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else f"{factor:.1e}"
+    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else _in_words(factor)
     return f"{text} times {'smaller' if ratio < 1 else 'larger'}"
+
+
+def _in_words(x: float) -> str:
+    """A million or more in words, not 2.7e+09: a teacher reads "about 2.7 billion"."""
+    size, word = next((s, w) for s, w in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")) if x >= s)
+    n = x / size
+    return f"about {n:,.0f} {word}" if n >= 10 else f"about {n:.2g} {word}"
 
 
 def clipping_chart(demo: dict) -> tuple[go.Figure, str]:

@@ -58,3 +58,12 @@ def test_small_held_out_splits_are_flagged_in_one_sentence():
     assert one.startswith("Only 1 piece held out: too few to judge") and one.count(". ") == 0
     assert small_split(5, "pieces") == "" and small_split(99, "reviews") and not small_split(100, "reviews")
     assert metric_columns("deg C")["mae"] == "Mean absolute error (deg C)"
+
+
+def test_huge_gradient_ratios_read_in_words():
+    from core.charts import _times
+
+    assert _times(1 / 2.7e9) == "about 2.7 billion times smaller"
+    assert (
+        _times(4_494) == "4,494 times larger" and _times(1 / 3.2e16) == "about 32,000 trillion times smaller"
+    )
