@@ -100,16 +100,15 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                if name == "Runs":  # compare every run: one chart per task and data
-                    box = page.get_by_text("Select runs to compare or use").locator("xpath=../../..")
-                    for _ in range(page.locator('[data-testid="stDataFrame"]').count() and 8):
-                        box.locator("input").first.click()
-                        options = page.locator('li[role="option"]')
-                        if not options.count():
-                            break
-                        options.first.click()
+                if name == "Runs":  # compare runs of several tasks: one chart per task and data
+                    picker = page.locator(".st-key-ru__picked input").first
+                    for label in ("Inside the RNN", "Inside the RNN", "Forecasting", "Music"):
+                        picker.click()
+                        picker.fill(label)
+                        picker.press("Enter")  # the first matching run not picked yet
+                        picker.press("Escape")
+                        page.locator("h1").first.click()
                         wait_idle(page)
-                    page.keyboard.press("Escape")
                 if PAGES[name] or name == "Runs":
                     shoot(page, a.out / f"{name}{suffix}-after.png")
             browser.close()

@@ -85,4 +85,4 @@ def compare_groups(rows: list[dict]) -> list[tuple[str, list[str]]]:
     for row in rows:
         groups.setdefault(data_key(row), []).append(row["id"])
     ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
-    return [(f"{TASK_NAMES.get(task, task)} on {data}", ids) for (task, data), ids in ordered]
+    return [(f"{TASK_NAMES.get(t, t)} on {d}" if d else TASK_NAMES.get(t, t), ids) for (t, d), ids in ordered]
