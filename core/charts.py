@@ -263,7 +263,8 @@ def runs_loss_chart(curves: dict[str, list[dict]], title: str = "") -> tuple[go.
     if not ends:
         return fig, "The selected runs have no recorded epochs."
     best = min(ends, key=ends.get)
-    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4f}, by {best}."
+    runs = f"{len(curves)} runs compared" if len(curves) != 1 else "1 run"
+    return fig, f"{runs}; the lowest loss reached is {ends[best]:.4f}, by {best}."
 
 
 def accuracy_chart(epochs: list[dict]) -> tuple[go.Figure, str]:
