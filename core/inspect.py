@@ -312,8 +312,8 @@ def slow_gru_note(ratio: float) -> str:
         f"GRU took {ratio:.1f} times as long per epoch as LSTM here. It is not the cell: on a CPU Keras"
         " runs both through the same step-by-step loop (the fused kernel is for GPUs only, and"
         " recurrent dropout would turn it off there too), and a GRU computes three gate blocks to an"
-        " LSTM's four. Measured on a 2-core machine (load about 2), GRU and LSTM took 0.54 and 0.78 s"
-        " per epoch on the long-memory task (16 units), 0.23 and 0.16 s on the synthetic forecast. A gap this large"
+        " LSTM's four. Trained in turn in one process on a 2-core machine (load 2.5), three times each,"
+        " GRU took 0.56-0.57 s per epoch and LSTM 0.50-0.64 s on the long-memory task (16 units). A gap this large"
         " means the machine was busy while one of the jobs trained: train again to check."
     )
 
