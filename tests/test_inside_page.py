@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_pages import in_fresh_process, run_until
@@ -108,6 +109,7 @@ def test_hidden_state_of_a_stored_run(fresh_app):
     assert any(run_id in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(fresh_app, monkeypatch):
     from core import inspect
     from core.config import MemoryConfig

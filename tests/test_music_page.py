@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.music_helpers import notes_track, scale_notes, smf
@@ -22,6 +23,7 @@ def test_first_visit_explains_the_parse_and_every_control(fresh_app):
     assert bi.disabled and not bi.value and "left to right" in bi.help
 
 
+@pytest.mark.slow
 def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_pages import run_until
@@ -44,6 +45,7 @@ def test_sentiment_csv_problems_are_explained(fresh_app):
     assert any("40 reviews" in m.value and "'neg' is read as negative" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_sentiment_quick_training_then_try_it(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.radio(key="se_preset").set_value("quick").run()
