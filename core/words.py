@@ -11,13 +11,13 @@ ENOUGH = {"pieces": 5, "reviews": 100, "forecasts": 30, "characters": 2000}
 
 
 # Melody measures (core.melody.measures) -> table headers; core.melody.MEASURES_HELP explains each.
-MELODY_COLUMNS = {
+MELODY_COLUMNS = {  # short enough that the table fits a 1440 px page; shares are 0 to 1
     "events": "Notes and rests",
-    "in_scale": "In the scale (share)",
+    "in_scale": "In the scale",
     "pitch_class_entropy": "Pitch variety (bits)",
     "range": "Range (semitones)",
-    "step_share": "Steps of 2 semitones or less (share)",
-    "repeat_share": "Repeated notes (share)",
+    "step_share": "Small steps",
+    "repeat_share": "Repeats",
 }
 
 
