@@ -174,7 +174,9 @@ def test_imdb_offline_says_so_in_one_sentence(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     if (Path.home() / ".keras" / "datasets" / "imdb.npz").exists():
         pytest.skip("IMDB is already in Keras's cache on this machine")
-    with pytest.raises(DataError, match="IMDB .* could not be downloaded .*offline. Use MR or upload a CSV"):
+    with pytest.raises(
+        DataError, match="IMDB is not on this computer and could not be downloaded .* use MR or upload a CSV"
+    ):
         reviews.load_corpus(SentimentConfig(data="imdb"))
 
 
