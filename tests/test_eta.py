@@ -38,3 +38,22 @@ def test_a_machine_that_slows_down_shows_in_the_estimate():
         clock.add(0.10 + 0.01 * j, now=90.0 + 30.0 * j)
     eta = clock.eta(now=270.0)
     assert abs(eta - 0.84 / (0.01 / 30)) < 1  # the last minute's rate: 2520 s, not the average's
+
+
+def test_the_live_panel_says_estimating_and_shows_the_time_budget(fresh_app):
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from core.config import TextConfig, TrainingConfig
+        from ui.panel import _draw
+
+        config = TextConfig(train=TrainingConfig(epochs=50, budget_s=35.0))
+        snap = {"id": "r1", "status": "running", "config": config, "epochs": [], "batches": []}
+        snap |= {"progress": 0.01, "elapsed": 4.0, "eta": None, "message": "Training...", "extras": {}}
+        _draw(snap, "tx", "loss", None)
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    text = at.get("progress")[0].proto.text
+    assert "epoch 1 of 50 (or 35 s of training, whichever comes first)" in text
+    assert text.endswith("time left: estimating") and "about estimating" not in text
