@@ -73,17 +73,27 @@ if store.warning:
 with st.expander("System status", expanded=False):
     gpu = any(Path("/dev").glob("nvidia[0-9]*"))
     runs = store.count()
+    where = "this computer" if jobs.executor == "local" else "a cluster of computers"
+    # Plain words first for a teacher; the settings and their names are folded below for whoever set it up.
     st.markdown(
-        f"""
+        f"Models train on **{where}** ({os.cpu_count()} processor cores,"
+        f" {'with a graphics card' if gpu else 'no graphics card'}), one at a time in the background;"
+        f" **{runs}** finished or running trainings are saved and listed on the Runs page."
+    )
+    if st.toggle(
+        "Show the technical details", key="home__details", help="Settings for whoever runs the app."
+    ):
+        st.markdown(
+            f"""
 - TensorFlow: **{_version("tensorflow")}** (Keras {_version("keras")}), loaded only when you train
 - Hardware: **{"a GPU is visible" if gpu else "CPU only"}**, {os.cpu_count()} cores
 - Data directory: `{data_dir()}` (set `RNN_STUDIO_DATA` to change it)
 - Runs stored: **{runs}** ({store.describe()}; set `RNN_STUDIO_DB` to a postgresql:// URL to share it)
 - Training runs on: **{jobs.describe_executor()}**
 """
-    )
-    if jobs.executor == "local":
-        st.caption(
-            "To train on a Ray cluster instead, run `pip install -r requirements-scale.txt` and start the app"
-            " with `RNN_STUDIO_EXECUTOR=ray://HEAD:10001` (or `auto` on a cluster node): see the README."
         )
+        if jobs.executor == "local":
+            st.caption(
+                "To train on a Ray cluster instead, run `pip install -r requirements-scale.txt` and start the"
+                " app with `RNN_STUDIO_EXECUTOR=ray://HEAD:10001` (or `auto` on a cluster node): see the README."
+            )

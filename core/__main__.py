@@ -331,8 +331,10 @@ def _print_event(kind: str, payload: dict) -> None:
 
 
 def _print_parse(done: int, total: int) -> None:
-    if done % 25 == 0 or done == total:
-        print(f"reading the corpus: {done} of {total} files", file=sys.stderr, flush=True)
+    from core.music_corpus import parse_line
+
+    if line := parse_line(done, total):  # every 25 files, and the parse time at the end
+        print(line, file=sys.stderr, flush=True)
 
 
 def _text_sample(a, run_dir) -> dict:

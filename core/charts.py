@@ -95,6 +95,13 @@ def loss_chart(
                 line={"color": PALETTE["vermillion"], "dash": "dash"},
             )
     _layout(fig, "Training progress: loss (lower is better)", "epoch", y_title)
+    y_range = _loss_range(epochs, batches)
+    if y_range and y_range[0] > 0 and y_range[1] / y_range[0] > 5:
+        # Epoch 1's loss is often ten times the rest: on a log axis the later epochs still show.
+        fig.update_yaxes(type="log", range=[math.log10(y_range[0]), math.log10(y_range[1])])
+        fig.update_yaxes(title_text=f"{y_title} (log scale)")
+    elif y_range:
+        fig.update_yaxes(range=y_range)
     if hover_unit:
         name, factor = hover_unit
         for trace in fig.data:
@@ -114,6 +121,21 @@ def loss_chart(
             f" (best {best['val_loss']:.4g} at epoch {best['epoch']})"
         )
     return fig, summary + "."
+
+
+def _loss_range(epochs: list[dict], batches: list[dict]) -> list[float] | None:
+    """The y-axis from the first finished epoch on: the first batches' loss is many times the
+    rest, and autoscaling to it drew 19 of 20 epochs as a flat line near zero."""
+    vals = [e.get(k) for e in epochs for k in ("loss", "val_loss")]
+    vals += [b["loss"] for b in batches if b["epoch"] - 1 + b["batch"] / max(1, b["batches"]) >= 1]
+    vals = [v for v in vals if isinstance(v, int | float) and math.isfinite(v)]
+    if not epochs or not vals:
+        return None
+    lo, hi = min(vals), max(vals)
+    if lo > 0 and hi / lo > 5:  # drawn on a log axis: pad by a ratio
+        return [lo / 1.15, hi * 1.15]
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 0.1
+    return [max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad]
 
 
 def series_chart(dates, values, bounds: tuple[int, int], target: str, units: str) -> tuple[go.Figure, str]:
@@ -174,30 +196,52 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     """The last observed values, then the RNN's forecast with its 90% band."""
     fig = go.Figure()
     fig.add_scatter(x=hist_x, y=hist_y, mode="lines", name="observed", line={"color": "#000000"})
-    fig.add_scatter(x=fut_x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-    fig.add_scatter(
-        x=fut_x,
-        y=low,
-        mode="lines",
-        fill="tonexty",
-        fillcolor="rgba(0,114,178,0.2)",
-        line={"width": 0},
-        name="90% band (from validation errors)",
-    )
-    fig.add_scatter(
-        x=fut_x, y=fut_y, mode="lines+markers", name="RNN forecast", line={"color": PALETTE["blue"]}
-    )
+    band = "90% band (from validation errors)"
+    if len(fut_x) == 1:  # a band of one point draws nothing: an error bar does
+        up, down = [float(high[0]) - float(fut_y[0])], [float(fut_y[0]) - float(low[0])]
+        error = {"type": "data", "array": up, "arrayminus": down, "color": PALETTE["blue"], "width": 8}
+        fig.add_scatter(
+            x=fut_x,
+            y=fut_y,
+            mode="markers",
+            name=f"RNN forecast with its {band}",
+            marker={"color": PALETTE["blue"], "size": 9},
+            error_y=error,
+        )
+    else:
+        fig.add_scatter(x=fut_x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        fig.add_scatter(
+            x=fut_x,
+            y=low,
+            mode="lines",
+            fill="tonexty",
+            fillcolor="rgba(0,114,178,0.2)",
+            line={"width": 0},
+            name=band,
+        )
+        fig.add_scatter(
+            x=fut_x, y=fut_y, mode="lines+markers", name="RNN forecast", line={"color": PALETTE["blue"]}
+        )
     unit = f" ({units})" if units else ""
     _layout(fig, f"Forecast past the last date: {target}", "date", f"{target}{unit}")
-    summary = (
-        f"The RNN forecasts {len(fut_y)} step{'s' if len(fut_y) != 1 else ''} past {hist_x[-1]}: from {fut_y[0]:.4g} to"
-        f" {fut_y[-1]:.4g}{' ' + units if units else ''}; the band holds 90% of its validation errors."
-    )
+    u = f" {units}" if units else ""
+    if len(fut_y) == 1:
+        summary = (
+            f"The RNN forecasts one step past {hist_x[-1]}: {fut_y[0]:.4g}{u}; 90% of its validation"
+            f" errors would put the true value between {low[0]:.4g} and {high[0]:.4g}{u}."
+        )
+    else:
+        summary = (
+            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fut_y[0]:.4g}{u} on the first,"
+            f" {fut_y[-1]:.4g}{u} on the last; the band holds 90% of its validation errors."
+        )
     return fig, summary
 
 
-def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
-    """Validation loss per epoch (training loss where there is none) for several runs."""
+def runs_loss_chart(curves: dict[str, list[dict]], title: str = "") -> tuple[go.Figure, str]:
+    """Validation loss per epoch (training loss where there is none) for several runs.
+
+    `title`: what the runs share (the Runs page compares runs of one task and data only)."""
     fig = go.Figure()
     colours = list(PALETTE.values())[1:]
     ends = {}
@@ -214,13 +258,13 @@ def runs_loss_chart(curves: dict[str, list[dict]]) -> tuple[go.Figure, str]:
         finite = [y for y in ys if isinstance(y, int | float) and math.isfinite(y)]
         if finite:
             ends[label] = min(finite)
-    _layout(
-        fig, "Loss per epoch of the selected runs (lower is better)", "epoch", "loss (each task's own units)"
-    )
+    heading = f"Loss per epoch: {title} (lower is better)" if title else "Loss per epoch (lower is better)"
+    _layout(fig, heading, "epoch", "loss (each task's own units)")
     if not ends:
         return fig, "The selected runs have no recorded epochs."
     best = min(ends, key=ends.get)
-    return fig, f"{len(curves)} runs compared; the lowest loss reached is {ends[best]:.4g}, by {best}."
+    runs = f"{len(curves)} runs compared" if len(curves) != 1 else "1 run"
+    return fig, f"{runs}; the lowest loss reached is {ends[best]:.4f}, by {best}."
 
 
 def accuracy_chart(epochs: list[dict]) -> tuple[go.Figure, str]:
@@ -346,10 +390,12 @@ def text_baseline_chart(rnn_val: float, by_order: dict, best_order: int) -> tupl
     names = {1: "unigram", 2: "bigram", 3: "trigram"}
     labels, values, colours = [], [], []
     for order in sorted(int(o) for o in by_order):
-        labels.append(
-            f"{names.get(order, f'{order}-gram')}" + (" (best n-gram)" if order == best_order else "")
-        )
-        values.append(by_order[order] if order in by_order else by_order[str(order)])
+        value = by_order[order] if order in by_order else by_order[str(order)]
+        lowest = value == min(by_order.values())
+        # The order is chosen on the training text, so on held-out text another can be lower.
+        tag = " (chosen on training text)" if order == best_order else " (lowest here)" if lowest else ""
+        labels.append(f"{names.get(order, f'{order}-gram')}{tag}")
+        values.append(value)
         colours.append(PALETTE["orange"] if order == best_order else PALETTE["sky"])
     labels.append("RNN")
     values.append(rnn_val)
@@ -516,24 +562,35 @@ def show_token(token: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
 
 
-def step_chart(parts: list, title: str) -> tuple[go.Figure, str]:
-    """One small heatmap row per vector of a step (input, previous state, products, new state)."""
+def step_chart(parts: list, title: str, letters: list[str] | None = None) -> tuple[go.Figure, str]:
+    """One small heatmap row per vector of a step (input, previous state, products, new state).
+
+    `letters`: the input row's boxes, in order (the word's distinct letters), shown as themselves.
+    """
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(
-        rows=len(parts), cols=1, subplot_titles=[p.label for p in parts], vertical_spacing=0.5 / len(parts)
-    )
+    # Fixed pixels, not fractions: each row's title needs its own band below the tick labels of
+    # the row above, or the two overlap (they did with 0.5 / rows of the figure as the gap).
+    row_px, gap_px, top_px = 34, 64, 110
+    plot_px = len(parts) * row_px + (len(parts) - 1) * gap_px
+    spacing = gap_px / plot_px if len(parts) > 1 else 0.0
+    fig = make_subplots(len(parts), 1, subplot_titles=[p.label for p in parts], vertical_spacing=spacing)
     top = max(1.0, max(float(abs(p.values).max()) for p in parts))
     for i, p in enumerate(parts, start=1):
         n = len(p.values)
+        if p.key == "x" and letters and len(letters) == n:
+            x = [f"'{show_token(c)}'" for c in letters]
+        else:
+            x = [f"{'letter' if p.key == 'x' else 'unit'} {j + 1}" for j in range(n)]
         fig.add_heatmap(
-            z=[p.values], x=[f"{'letter' if p.key == 'x' else 'unit'} {j + 1}" for j in range(n)], y=[""],
+            z=[p.values], x=x, y=[""],
             zmin=-top, zmax=top, colorscale=DIVERGING, showscale=i == 1, text=[[f"{v:.2f}" for v in p.values]],
             texttemplate="%{text}", hovertemplate="%{x}: %{z:.4f}<extra>" + p.label + "</extra>",
             colorbar={"title": "value", "len": 0.3, "y": 1, "yanchor": "top"}, row=i, col=1,
         )  # fmt: skip
-    fig.update_layout(title=title, height=90 * len(parts) + 80,
-                      margin={"l": 20, "r": 20, "t": 90, "b": 20})  # fmt: skip
+    fig.update_layout(
+        title=title, height=plot_px + top_px + 40, margin={"l": 20, "r": 20, "t": top_px, "b": 40}
+    )
     fig.update_annotations(font_size=12)
     new, old = parts[-1].values, next(p.values for p in parts if p.key == "h_prev")
     moved = int(abs(new - old).argmax())
@@ -643,8 +700,15 @@ def _times(ratio: float) -> str:
     if ratio <= 0 or not math.isfinite(ratio):
         return "zero"
     factor = 1 / ratio if ratio < 1 else ratio
-    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else f"{factor:.1e}"
+    text = f"{factor:,.0f}" if 10 <= factor < 1e6 else f"{factor:.2g}" if factor < 10 else _in_words(factor)
     return f"{text} times {'smaller' if ratio < 1 else 'larger'}"
+
+
+def _in_words(x: float) -> str:
+    """A million or more in words, not 2.7e+09: a teacher reads "about 2.7 billion"."""
+    size, word = next((s, w) for s, w in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")) if x >= s)
+    n = x / size
+    return f"about {n:,.0f} {word}" if n >= 10 else f"about {n:.2g} {word}"
 
 
 def clipping_chart(demo: dict) -> tuple[go.Figure, str]:

@@ -217,11 +217,41 @@ REGISTRY: dict[str, Dataset] = {
 }
 
 
-def _offline(ds: Dataset, exc: Exception) -> DataError:
-    return DataError(
-        f"{ds.filename} is not in the data directory ({data_dir()}) and it could not be"
-        f" downloaded ({exc.__class__.__name__}): you seem to be offline. Upload a file instead."
+TITLES = {"shakespeare": "Tiny Shakespeare", "mr": "The MR movie-review set"}
+
+
+def expected_paths(name: str) -> list[Path]:
+    """Where a downloadable set's files must lie in the data directory."""
+    ds = REGISTRY[name]
+    if ds.members:
+        return [data_dir() / rel for rel, _ in ds.members]
+    return [data_dir() / ds.filename]
+
+
+def is_present(name: str) -> bool:
+    """True when a downloadable set is on this computer already (no download needed)."""
+    return all(path.exists() for path in expected_paths(name))
+
+
+def missing_sentence(name: str, offline: bool = False) -> str:
+    """One sentence: what is missing, where the file goes, and the upload alternative."""
+    ds, paths = REGISTRY[name], expected_paths(name)
+    where = " and ".join(str(p) for p in paths)
+    files = "the files" if len(paths) > 1 else "the file"
+    if offline:
+        return (
+            f"{TITLES.get(name, name)} is not on this computer and could not be downloaded from"
+            f" {ds.url.split('/')[2]} (no internet connection?): put {files} at {where}, or upload your own"
+            " file instead."
+        )
+    return (
+        f"{TITLES.get(name, name)} is not on this computer yet: download it (needs internet), put {files}"
+        f" at {where}, or upload your own file instead."
     )
+
+
+def _offline(ds: Dataset, exc: Exception) -> DataError:
+    return DataError(missing_sentence(ds.name, offline=True))
 
 
 def _download(ds: Dataset, progress: Callable[[int, int], None] | None) -> bytes:

@@ -306,6 +306,18 @@ def seconds_per_epoch(epochs: list[dict]) -> float:
     return float(np.median(np.diff([0.0, *times])))
 
 
+def slow_gru_note(ratio: float) -> str:
+    """Why a GRU can read slower per epoch than an LSTM in the comparison, and what it is not."""
+    return (
+        f"GRU took {ratio:.1f} times as long per epoch as LSTM here. It is not the cell: on a CPU Keras"
+        " runs both through the same step-by-step loop (the fused kernel is for GPUs only, and"
+        " recurrent dropout would turn it off there too), and a GRU computes three gate blocks to an"
+        " LSTM's four. Trained in turn in one process on a 2-core machine (load 2.5), three times each,"
+        " GRU took 0.56-0.57 s per epoch and LSTM 0.50-0.64 s on the long-memory task (16 units). A gap this large"
+        " means the machine was busy while one of the jobs trained: train again to check."
+    )
+
+
 def _compare_presets() -> dict:
     """Small, quick settings per task for the cell comparison (other tasks use their defaults)."""
     from core.config import ForecastConfig, MemoryConfig

@@ -22,8 +22,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core import upload_names
 from core.config import to_dict
 from core.datasets import DataError
+from core.eta import ProgressClock
 from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and tests import them here)
     RUNNERS,
     USER_ERRORS,
@@ -58,13 +60,12 @@ class Job:
     error: str = ""
     result: dict | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    clock: ProgressClock = field(default_factory=ProgressClock)  # this run's measured progress
 
     def snapshot(self, position: int) -> dict:
         now = time.time()
         elapsed = (self.finished or now) - self.started if self.started else 0.0
-        eta = None
-        if self.status == "running" and self.progress > 0.02:
-            eta = max(0.0, elapsed * (1 - self.progress) / self.progress)
+        eta = self.clock.eta(now) if self.status == "running" else None
         return {
             "id": self.id,
             "task": self.task,
@@ -195,7 +196,9 @@ class JobManager:
 
     def _enqueue(self, task: str, config, session: str) -> str:
         cfg = to_dict(config)
-        run_id = self.store.create(task, cfg, data_name=str(cfg.get("data", "")), owner=session)
+        # An upload is listed by the name it was uploaded as; the file stays under its hash.
+        data_name = upload_names.label(str(cfg.get("data", "")))
+        run_id = self.store.create(task, cfg, data_name=data_name, owner=session)
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job
@@ -289,6 +292,7 @@ class JobManager:
         with self._lock:
             if "progress" in payload:
                 job.progress = max(job.progress, float(payload["progress"]))
+                job.clock.add(job.progress)
             if kind == "epoch":
                 job.epochs.append(payload)
             elif kind == "batch":

@@ -213,9 +213,10 @@ def mode_of(events) -> str:
 
 
 MEASURES_HELP = (
-    "In scale: share of notes in the scale of C major or A minor. Entropy: how evenly the 12 pitch classes"
-    " are used (bits). Range: highest minus lowest note (semitones). Steps: moves of at most 2 semitones."
-    " Repeats: the same note again. Measured on the composed notes only, without the primer."
+    "In the scale: share of notes in the scale of C major or A minor. Pitch variety: how evenly the 12"
+    " pitch classes are used (entropy, bits). Range: highest minus lowest note (semitones). Small steps:"
+    " share of moves of at most 2 semitones. Repeats: share of moves to the same note. Shares run from 0"
+    " to 1; measured on the composed notes only, without the primer."
 )
 
 

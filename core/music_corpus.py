@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,23 +142,86 @@ def cache_path(name: str) -> Path:
     return data_dir() / "music" / f"{name}-v{CACHE_VERSION}.json"
 
 
+_SOURCES: dict[str, list] = {}  # per process: a pool worker lists the corpus once
+
+
+def _parse_at(name: str, index: int) -> dict | None:
+    """Piece number `index` of a built-in corpus, or None when music21 cannot read it."""
+    if name not in _SOURCES:
+        _SOURCES[name] = _sources(name)
+    label, parse = _SOURCES[name][index]
+    try:
+        return _score_piece(parse(), label)
+    except Exception:  # a file music21 cannot read: skip it, count it, say so
+        return None
+
+
+def parse_workers(count: int) -> int:
+    """Processes for a parse: RNN_STUDIO_PARSE_WORKERS, else one per core (at most 8).
+
+    Measured on 2 cores: one process reads the 413 chorales in 33 s, two in 20 s (the
+    parse is pure Python, so threads would not help). A small parse is not worth the
+    seconds each new process spends importing music21.
+    """
+    value = os.environ.get("RNN_STUDIO_PARSE_WORKERS", "")
+    n = int(value) if value.isdigit() and int(value) > 0 else min(8, os.cpu_count() or 1)
+    return 1 if count < 40 else n
+
+
+def _parsed(name: str, count: int, stop=None):
+    """Each piece in corpus order, parsed in a process pool when that is faster."""
+    workers = parse_workers(count)
+    if workers == 1:
+        for i in range(count):
+            yield _parse_at(name, i)
+        return
+    # spawn, not fork: the training process has TensorFlow's threads running.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        chunk = max(1, min(8, count // (workers * 8)))
+        yield from pool.map(_parse_at, [name] * count, range(count), chunksize=chunk)
+    finally:
+        stopped = stop is not None and stop.is_set()
+        pool.shutdown(wait=not stopped, cancel_futures=True)
+
+
+_PARSE_START: dict[int, float] = {}
+
+
+def parse_line(done: int, total: int) -> str:
+    """The command line's progress: a line every 25 files, and the parse time at the end."""
+    if done == 0:
+        _PARSE_START[total] = time.time()
+        return ""
+    if done == total:
+        took = time.time() - _PARSE_START.pop(total, time.time())
+        return (
+            f"read the corpus: {total} files in {took:.1f} s with {parse_workers(total)} process(es)"
+            " (once; later runs use the cache)"
+        )
+    return f"reading the corpus: {done} of {total} files" if done % 25 == 0 else ""
+
+
 def build_cache(name: str, progress: ProgressFn | None = None, stop=None, limit: int = 0) -> Path:
     """Parse a built-in corpus with music21 and cache its melodies.
 
     `limit` parses only the first pieces: tests build a tiny cache this way.
     `stop` (a threading.Event) ends the parse early with a DataError.
     """
-    sources = _sources(name)
+    count = len(_sources(name))
     if limit:
-        sources = sources[:limit]
+        count = min(count, limit)
+    stopped = DataError("Stopped while reading the corpus; nothing was cached. Train again to restart.")
+    if stop is not None and stop.is_set():
+        raise stopped
     pieces, seen, skipped, duplicates = [], set(), 0, 0
-    for i, (label, parse) in enumerate(sources):
+    if progress:
+        progress(0, count)  # the parse starts: a progress line can start its clock here
+    results = _parsed(name, count, stop)
+    for i, piece in enumerate(results):
         if stop is not None and stop.is_set():
-            raise DataError("Stopped while reading the corpus; nothing was cached. Train again to restart.")
-        try:
-            piece = _score_piece(parse(), label)
-        except Exception:  # a file music21 cannot read: skip it, count it, say so
-            piece = None
+            results.close()
+            raise stopped
         if piece is None or len(piece["events"]) < 4:
             skipped += 1
         else:
@@ -165,10 +232,10 @@ def build_cache(name: str, progress: ProgressFn | None = None, stop=None, limit:
                 seen.add(key)
                 pieces.append(piece)
         if progress:
-            progress(i + 1, len(sources))
+            progress(i + 1, count)
     path = cache_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"version": CACHE_VERSION, "corpus": name, "files": len(sources), "skipped": skipped,
+    doc = {"version": CACHE_VERSION, "corpus": name, "files": count, "skipped": skipped,
            "duplicates": duplicates, "pieces": pieces}  # fmt: skip
     tmp = path.with_suffix(".part")
     tmp.write_text(json.dumps(doc))

@@ -84,21 +84,65 @@ def _node_name(ray) -> str:
     return f"{ray.util.get_node_ip_address()}/{ray.get_runtime_context().get_node_id()[:8]}"
 
 
+def cluster_label(spec: str, address: str = "") -> str:
+    """What a run records as its executor: "ray" and the cluster's address, never the setting
+    `auto` (which says only "find the cluster"), so the Runs page says where it trained."""
+    if spec in ("auto", "ray"):
+        return f"ray {address}" if address else "ray"
+    return f"ray {spec}"
+
+
+def _ship(path: Path) -> dict:
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    return {"name": f"{digest}{path.suffix}", "sha256": digest, "bytes": raw}
+
+
+def ship_data(data: str) -> dict | None:
+    """An uploaded file, or a folder of uploaded MIDI files, as bytes that travel with a job."""
+    limit = DataError(f"The upload is larger than {MAX_SHIPPED_MB} MB: use a smaller one on a cluster.")
+    if os.path.isfile(data):
+        if os.path.getsize(data) > MAX_SHIPPED_MB * 1024 * 1024:
+            raise limit
+        return _ship(Path(data))
+    if os.path.isdir(data):  # several MIDI files: the folder travels, bounded like a single upload
+        from core.music_corpus import MAX_FILES
+
+        files = sorted(
+            p for p in Path(data).iterdir() if p.suffix.lower() in (".mid", ".midi") and p.is_file()
+        )
+        if len(files) > MAX_FILES:
+            raise DataError(f"The folder holds more than {MAX_FILES} MIDI files: use fewer on a cluster.")
+        if sum(p.stat().st_size for p in files) > MAX_SHIPPED_MB * 1024 * 1024:
+            raise limit
+        return {"folder": Path(data).name, "files": [_ship(p) for p in files]}
+    return None
+
+
+def _write_shipped(folder: Path, shipped: dict) -> Path:
+    data = shipped["bytes"]
+    if hashlib.sha256(data).hexdigest() != shipped["sha256"]:
+        raise DataError("The uploaded file was damaged on its way to the cluster node: train again.")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(shipped["name"]).name  # a bare name: nothing shipped writes outside the folder
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
 def _materialise_data(config: dict, shipped: dict | None) -> dict:
-    """Write an uploaded file shipped with the job into this node's data directory."""
+    """Write an upload (a file or a folder of files) shipped with the job into this node's data directory."""
     if not shipped:
         return config
     from core.datasets import data_dir
 
-    data = shipped["bytes"]
-    if hashlib.sha256(data).hexdigest() != shipped["sha256"]:
-        raise DataError("The uploaded file was damaged on its way to the cluster node: train again.")
-    folder = data_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / shipped["name"]
-    if not path.exists():
-        path.write_bytes(data)
-    return {**config, "data": str(path)}
+    uploads = data_dir() / "uploads"
+    if "files" not in shipped:
+        return {**config, "data": str(_write_shipped(uploads, shipped))}
+    folder = uploads / Path(shipped["folder"]).name
+    for item in shipped["files"]:
+        _write_shipped(folder, item)
+    return {**config, "data": str(folder)}
 
 
 def remote_train(payload: dict, channel) -> dict:
@@ -182,6 +226,10 @@ class RayExecutor:
                     f"Cannot reach the Ray cluster at {spec} ({str(exc).strip()[:200]}). Start it, fix"
                     " RNN_STUDIO_EXECUTOR, or unset it to train on this machine."
                 ) from exc
+        address = ""
+        with contextlib.suppress(Exception):  # a Ray client (ray://) may not know the GCS address
+            address = ray.get_runtime_context().gcs_address
+        self.where = cluster_label(spec, address)
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
@@ -205,15 +253,9 @@ class RayExecutor:
     def _payload(job_id: str, task: str, config: dict, cpus: float) -> dict:
         payload = {"job_id": job_id, "task": task, "config": config, "cpus": cpus}
         data = config.get("data")
-        if isinstance(data, str) and data and os.path.isfile(data):  # an upload: its bytes travel
-            size = os.path.getsize(data)
-            if size > MAX_SHIPPED_MB * 1024 * 1024:
-                raise DataError(
-                    f"The file is larger than {MAX_SHIPPED_MB} MB: use a smaller one on a cluster."
-                )
-            raw = Path(data).read_bytes()
-            digest = hashlib.sha256(raw).hexdigest()
-            payload["data"] = {"name": f"{digest}{Path(data).suffix}", "sha256": digest, "bytes": raw}
+        shipped = ship_data(data) if isinstance(data, str) and data else None
+        if shipped:  # an upload: its bytes travel
+            payload["data"] = shipped
         return payload
 
     def run(
@@ -238,7 +280,7 @@ class RayExecutor:
             for kind, event in ray.get(self.channel.pull.remote(job_id)):
                 if kind == "_started":
                     started = event["node"]
-                    store.start(job_id, versions=event["versions"], executor=self.spec, node=started)
+                    store.start(job_id, versions=event["versions"], executor=self.where, node=started)
                     on_start(started)
                 elif kind == "_fingerprint":
                     store.set_fingerprint(job_id, event["fingerprint"])
@@ -278,7 +320,7 @@ class RayExecutor:
         except ray.exceptions.RayError:
             pass
         if out.get("node") and not started:  # it failed before its first event
-            store.start(job_id, executor=self.spec, node=out["node"])
+            store.start(job_id, executor=self.where, node=out["node"])
         result = out["result"]
         if out["files"]:
             store.put_files(job_id, out["files"])

@@ -68,9 +68,10 @@ def _load_imdb() -> Corpus:
         (xa, ya), (xb, yb) = imdb.load_data()
         index = imdb.get_word_index()
     except Exception as exc:  # Keras wraps URLError/HTTPError in a plain Exception
+        cache = Path.home() / ".keras" / "datasets"
         raise DataError(
-            "IMDB is not in Keras's cache (~/.keras/datasets) and could not be downloaded (about"
-            f" 17 MB; {exc.__class__.__name__}): you seem to be offline. Use MR or upload a CSV instead."
+            "IMDB is not on this computer and could not be downloaded (about 17 MB; no internet"
+            f" connection?): put imdb.npz and imdb_word_index.json in {cache}, or use MR or upload a CSV instead."
         ) from exc
     words = {i + 3: w for w, i in index.items()}  # load_data shifts ids by 3 (pad, start, unknown)
     texts = [" ".join(words.get(i, "") for i in seq if i >= 3) for seq in [*xa, *xb]]

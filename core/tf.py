@@ -8,10 +8,49 @@ set before TensorFlow's first op, so they are set here, once, on first use.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import threading
+from contextlib import contextmanager
 
 _lock = threading.Lock()
 _keras = None
+
+# TensorFlow's C++ libraries write these straight to file descriptor 2 while they load and
+# on the first device query, before TF_CPP_MIN_LOG_LEVEL is read: on a machine without a
+# GPU they are noise that opened every command's stderr. Anything else written meanwhile
+# is passed on.
+NOISE = (
+    "absl::InitializeLog",
+    "oneDNN custom operations",
+    "Could not find cuda drivers",
+    "failed call to cuInit",
+    "Unable to register cu",
+    "TF-TRT Warning",
+    "This TensorFlow binary is optimized",
+    "computation placer already registered",
+)
+
+
+@contextmanager
+def filtered_stderr():
+    """Hold back TensorFlow's start-up log lines (NOISE) written to fd 2; pass the rest on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines = tmp.read().decode("utf-8", "replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not any(n in line for n in NOISE))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 def thread_count() -> int:
@@ -20,6 +59,11 @@ def thread_count() -> int:
     if value.isdigit() and int(value) > 0:
         return int(value)
     return max(1, os.cpu_count() or 1)
+
+
+def is_loaded() -> bool:
+    """True once TensorFlow is imported in this process (a page can say the next step is quick)."""
+    return _keras is not None
 
 
 def keras_module():
@@ -34,8 +78,10 @@ def keras_module():
             n = str(thread_count())
             os.environ.setdefault("TF_NUM_INTRAOP_THREADS", n)
             os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-            import tensorflow as tf
+            with filtered_stderr():
+                import tensorflow as tf
 
+                tf.config.list_physical_devices("GPU")  # the CUDA probe logs here, once
             try:
                 tf.config.threading.set_intra_op_parallelism_threads(int(n))
                 tf.config.threading.set_inter_op_parallelism_threads(1)

@@ -8,9 +8,11 @@ from dataclasses import replace
 import streamlit as st
 
 from core import textgen as tg
+from core import upload_names
 from core.charts import text_baseline_chart
 from core.config import ConfigError
 from core.datasets import DataError, save_upload
+from ui.data_notice import missing_data, train_button, warn_small
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
 from ui.text_views import generation_panel, live_samples
@@ -51,7 +53,7 @@ def data_source() -> str:
         if up is None:
             st.info("Upload a .txt file to continue (at least 10,000 characters).")
             st.stop()
-        text, encoding = tg.decode_bytes(up.getvalue())
+        text, encoding, name = *tg.decode_bytes(up.getvalue()), up.name
         st.caption(f"Read as {encoding}.")
     else:
         text = st.text_area("Your text", key=f"{P}_paste", height=150,
@@ -59,9 +61,9 @@ def data_source() -> str:
         if not text:
             st.info("Paste some text to continue (at least 10,000 characters).")
             st.stop()
-        text = text.replace("\r\n", "\n")
+        text, name = text.replace("\r\n", "\n"), "pasted text"
     tg.check_length(text)
-    return str(save_upload(text.encode("utf-8"), "txt"))
+    return upload_names.remember(save_upload(text.encode("utf-8"), "txt"), name)  # listed by this name
 
 
 def show_corpus(info: dict) -> None:
@@ -102,6 +104,7 @@ def show_result(snap: dict) -> None:
     st.markdown(
         f"**{tg.verdict(final['val_loss'], final['baseline'], final, snap['result'].get('stop_reason', ''))}**"
     )
+    warn_small(disp["corpus"]["val_chars"], "characters")
     fig, summary = text_baseline_chart(
         final["val_loss"], disp["baseline"]["by_order"], disp["baseline"]["order"]
     )
@@ -125,7 +128,9 @@ try:
                           key=f"{P}_preset", help="Starting settings; change any of them below.")  # fmt: skip
         label, expect, preset = presets[choice]
         key = f"{P}_{choice}"  # each preset keeps its own widgets, so switching restores its defaults
-        show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
+        missing = missing_data(data, P) if data == "shakespeare" else ""
+        if not missing:
+            show_corpus(corpus_info(data, st.session_state.get(f"{key}_val", preset.train.val_fraction)))
         st.caption(f"**{label}**: {expect}")
         with st.form(f"{P}__form"):
             c1, c2 = st.columns(2)
@@ -134,7 +139,7 @@ try:
             with c2:
                 train = training_controls(key, preset.train)
             extra = text_controls(preset, key)
-            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+            clicked = train_button(missing)
     config = tg.TextConfig(data=data, arch=arch, train=train, sample_every_s=preset.sample_every_s, **extra)
 except (DataError, ConfigError) as exc:
     st.error(str(exc))

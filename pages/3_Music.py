@@ -9,12 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from core import melody as ml
-from core import music
+from core import music, upload_names
 from core import music_corpus as mc
 from core.charts import piano_roll
 from core.config import MusicConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError
 from core.midi import read_midi, wav_bytes, write_midi
+from core.words import MELODY_COLUMNS, plural
+from ui.data_notice import warn_small
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
@@ -52,7 +54,9 @@ def data_controls() -> dict:
                          format_func=lambda i: "top voice (the highest note at each moment)" if i < 0
                          else f"voice {i + 1}: {voices[i].describe()}",
                          help="Which line becomes the melody; with several files, the same voice number in each.")  # fmt: skip
-    return {"data": mc.save_midi_uploads(raw), "track": track}
+    path = mc.save_midi_uploads(raw)
+    upload_names.remember(path, [u.name for u in ups])  # the Runs page lists them by these names
+    return {"data": path, "track": track}
 
 
 def draw_live(snap: dict) -> None:
@@ -104,8 +108,9 @@ def compose_form(snap: dict) -> None:
 
 def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
-    st.subheader(f"Results on the {len(disp['held_out'])} held-out pieces (never trained on)")
+    st.subheader(f"Results on the {plural(len(disp['held_out']), 'held-out pieces')} (never trained on)")
     st.markdown(f"**{music.verdict(final)}**")
+    warn_small(len(disp["held_out"]), "pieces")
     st.caption(f"Trained on {disp['train_pieces']} pieces ({disp['train_tokens']:,} notes), vocabulary of"
                f" {disp['vocab_size']} tokens; {disp['unk_share']:.1%} of held-out notes were too rare to have"
                f" their own token. Markov smoothing alpha {disp['markov_alpha']:g}, chosen on training pieces.")  # fmt: skip
@@ -124,7 +129,7 @@ def show_result(snap: dict) -> None:
                        key=f"{P}__midi")  # fmt: skip
     table = pd.DataFrame({"RNN melody": gen["measures"], "Markov melody": gen["markov_measures"],
                           f"{disp['title']} (training pieces, mean)": final["corpus"]}).T  # fmt: skip
-    st.dataframe(table.style.format("{:.2f}"), width="stretch")
+    st.dataframe(table.rename(columns=MELODY_COLUMNS).style.format("{:.2f}"), width="stretch")
     st.caption(ml.MEASURES_HELP)
     st.markdown(ml.read_measures(gen["measures"], final["corpus"], disp["ref_name"]))
 
@@ -149,9 +154,16 @@ except (DataError, ValueError) as exc:
     st.error(f"{exc}")
     st.stop()
 
+if clicked:  # before the note below, so a parse just started hides it
+    submit(P, "music", config)
+job = manager().snapshot(st.session_state.get(f"{P}__job", "")) or {}
 if prep is None:
-    st.info(f"The {mc.CORPORA[config.data].title} have not been read yet: the first training reads them with"
-            " music21 (about two minutes, once), with its progress below; later runs start at once.")  # fmt: skip
+    if job.get("status") not in ("queued", "running"):  # a parse under way shows its own progress below
+        st.info(
+            f"The {mc.CORPORA[config.data].title} have not been read yet: the first training reads them"
+            " with music21 (about 20 s on two free cores, once), with its progress below; later runs"
+            " start at once."
+        )
 else:
     for note in prep["notes"]:
         st.caption(note)
@@ -160,6 +172,4 @@ else:
     st.plotly_chart(fig, width="stretch", key=f"{P}__preview")
     st.caption(summary)
 
-if clicked:
-    submit(P, "music", config)
 live_panel(P, show_result, y_title="loss (nats per note)", draw_live=draw_live)

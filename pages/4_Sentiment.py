@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import charts, reviews
+from core import charts, reviews, upload_names
 from core.config import POOLINGS, SENTIMENT_QUICK, SentimentConfig, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, read_csv_with_encoding, save_upload
+from ui.data_notice import missing_data, train_button, warn_small
 from ui.panel import live_panel, manager, submit
 from ui.sentiment_views import live_accuracy, try_it
 from ui.state import shared_settings
@@ -30,8 +31,8 @@ def preview(config_json: str) -> dict:
 def data_controls() -> dict:
     sources = {"mr": "Movie-review sentences (MR)", "imdb": "IMDB reviews", "csv": "Your CSV"}
     source = st.radio("Data", list(sources), format_func=sources.get, horizontal=True, key=f"{P}_source",
-                      help="MR: 10,662 short review snippets, built in. IMDB: 50,000 long reviews, downloaded"
-                      " once. Your CSV: a column of texts and a column with two label values.")  # fmt: skip
+                      help="MR: 10,662 short review snippets, downloaded once (about 0.5 MB). IMDB: 50,000 long"
+                      " reviews, downloaded once through Keras. Your CSV: a column of texts and a column with two label values.")  # fmt: skip
     if source != "csv":
         st.caption(f"{REGISTRY[source].description} Source: {REGISTRY[source].source}.")
         if source == "imdb":
@@ -53,7 +54,9 @@ def data_controls() -> dict:
                         help="The column that holds the reviews.")  # fmt: skip
     label = c2.selectbox("Label column", cols, index=cols.index(label_guess), key=f"{P}_labelcol",
                          help="The column with exactly two values, e.g. 0/1 or pos/neg.")  # fmt: skip
-    return {"data": str(save_upload(raw, "csv")), "text_column": text, "label_column": label}
+    path = str(save_upload(raw, "csv"))
+    upload_names.remember(path, up.name)  # the Runs page lists it by this name
+    return {"data": path, "text_column": text, "label_column": label}
 
 
 def text_controls(d: SentimentConfig, prefix: str) -> dict:
@@ -79,10 +82,10 @@ def text_controls(d: SentimentConfig, prefix: str) -> dict:
                                 " average signal over all words"}.get, help="What the classifier looks at"
                                 " when Attention is off: the memory after the last word, or each feature's"
                                 " largest and average value over every word (a strong word anywhere counts)."),
-        "word_vectors": c1.toggle("Word vectors from the training reviews", d.word_vectors, key=f"{prefix}_wv",
+        "word_vectors": c1.toggle("Pre-set word vectors", d.word_vectors, key=f"{prefix}_wv",
                                   help="Start each word's numbers from which words it appears next to in the"
                                   " training reviews, so related words start out related; off: random start."),
-        "word_polarity": c2.toggle("Word leanings from the training reviews", d.word_polarity, key=f"{prefix}_pol",
+        "word_polarity": c2.toggle("Add word leanings", d.word_polarity, key=f"{prefix}_pol",
                                    help="Beside its numbers, the RNN reads one fixed number per word: how much"
                                    " more often it appears in positive than in negative training reviews."
                                    " Off: it must learn that from scratch."),
@@ -93,8 +96,13 @@ def show_result(snap: dict) -> None:
     final, disp = snap["result"]["final"], snap["result"]["display"]
     st.subheader(f"Results on the test split ({disp['sizes']['test']} reviews, never trained on)")
     st.markdown(f"**{disp['verdict']}**")
+    warn_small(disp["sizes"]["test"], "reviews")
     table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
-    st.dataframe(table[["accuracy", "f1"]].style.format("{:.3f}"), width="stretch")
+    plain = {
+        "accuracy": "Accuracy (share of reviews right)",
+        "f1": f"F1 score for {disp['label_names'][1]!r} (0 to 1)",
+    }
+    st.dataframe(table[["accuracy", "f1"]].rename(columns=plain).style.format("{:.3f}"), width="stretch")
     st.caption(f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"
                f" (C = {disp['baseline_c']:g}) was chosen on the validation split too.")  # fmt: skip
     fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
@@ -107,6 +115,7 @@ try:
     with shared_settings(P):
         with st.container(border=True):
             data = data_controls()
+            missing = missing_data("mr", P) if data["data"] == "mr" else ""
         quick = st.radio("Settings", ["full", "quick"], horizontal=True, key=f"{P}_preset",
                          format_func={"full": "Full (about a minute)", "quick": "⚡ Quick preset (about 20 s)"}.get,
                          help="Quick trains a tiny model in seconds for a demo; Full is the tuned default.") == "quick"  # fmt: skip
@@ -119,9 +128,9 @@ try:
                 arch = architecture_controls(kp, d.arch)
             with c2:
                 train = training_controls(kp, d.train)
-            clicked = st.form_submit_button("Train", type="primary", help="Start training in the background.")
+            clicked = train_button(missing)
     config = SentimentConfig(**data, **words, arch=arch, train=train)
-    info = preview(json.dumps(to_dict(config))) if config.data != "imdb" else None
+    info = preview(json.dumps(to_dict(config))) if config.data != "imdb" and not missing else None
 except (DataError, ValueError) as exc:
     st.error(f"{exc}")
     st.stop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import recipes
 from core.charts import runs_loss_chart
 from core.runs import STATUSES
+from core.runs_view import compare_groups, table_row
 from ui.owner import owner_id, teacher_box
 from ui.panel import run_store
 from ui.runs_views import import_box, run_card
@@ -24,23 +24,29 @@ if store.warning:
 rows = store.list()
 if not rows:
     st.info("No runs yet: train a model on any page and it appears here.")
-table = pd.DataFrame([recipes.summary(r) for r in rows])
+table = pd.DataFrame([table_row(r) for r in rows])
 
 c1, c2, c3 = st.columns(3)
-tasks = c1.multiselect("Task", sorted(table["task"].unique()) if rows else [], key=f"{P}_tasks",
+tasks = c1.multiselect("Task", sorted(table["Task"].unique()) if rows else [], key=f"{P}_tasks",
                        help="Show only runs of these tasks (empty: all).")  # fmt: skip
 statuses = c2.multiselect("Status", list(STATUSES), key=f"{P}_statuses",
                           help="done: finished; stopped: you pressed Stop; interrupted: the server stopped mid-run.")  # fmt: skip
 order = c3.selectbox("Sort by", ["newest first", "oldest first", "longest first", "shortest first"],
                      key=f"{P}_sort", help="Order of the table.")  # fmt: skip
 if rows:
-    keep = table["task"].isin(tasks or table["task"]) & table["status"].isin(statuses or table["status"])
+    keep = table["Task"].isin(tasks or table["Task"]) & table["Status"].isin(statuses or table["Status"])
     shown = table[keep]
-    by, asc = {"newest first": ("created", False), "oldest first": ("created", True),
-               "longest first": ("duration_s", False), "shortest first": ("duration_s", True)}[order]  # fmt: skip
+    time_col = "Training time (s)"
+    sorts = {"newest first": ("Run", False), "oldest first": ("Run", True)}  # ids start with the time
+    sorts |= {"longest first": (time_col, False), "shortest first": (time_col, True)}
+    by, asc = sorts[order]
     shown = shown.sort_values(by, ascending=asc, na_position="last").reset_index(drop=True)
-    st.dataframe(shown, hide_index=True, key=f"{P}__table", width="stretch")
-    labels = {r.id: f"{r.id} · {r.task} · {r.model} · {r.status}" for r in shown.itertuples()}
+    fmt = {"Training time (s)": st.column_config.NumberColumn(format="%.0f")}
+    st.dataframe(shown, hide_index=True, key=f"{P}__table", width="stretch", column_config=fmt)
+    labels = {
+        r["Run"]: f"{r['Run']} · {r['Task']} · {r['Network']} · {r['Status']}"
+        for r in shown.to_dict("records")
+    }
     picked = st.multiselect("Select runs to compare or use", list(labels), format_func=labels.get, key=f"{P}__picked",
                             help="Pick one run for its details and downloads, several to compare them.")  # fmt: skip
 else:
@@ -50,9 +56,16 @@ else:
 if picked:
     chosen = {rid: row for rid in picked if (row := store.get(rid)) is not None}
     picked = list(chosen)
-    fig, summary = runs_loss_chart({rid: store.epochs(rid) for rid in picked})
-    st.plotly_chart(fig, width="stretch", key=f"{P}__curves")
-    st.caption(summary)
+    groups = compare_groups(list(chosen.values()))
+    if len(groups) > 1:
+        st.info(
+            "Runs on different data are on separate charts: a loss on other data is on another scale,"
+            " so only runs of the same task and data share one."
+        )
+    for i, (title, ids) in enumerate(groups):
+        fig, summary = runs_loss_chart({rid: store.epochs(rid) for rid in ids}, title)
+        st.plotly_chart(fig, width="stretch", key=f"{P}__curves_{i}")
+        st.caption(summary)
     flat = {rid: pd.json_normalize([row["config"]], sep=".").iloc[0] for rid, row in chosen.items()}
     configs = pd.DataFrame(flat).astype(str)
     differs = configs.nunique(axis=1) > 1

@@ -73,3 +73,19 @@ def test_bad_options_exit_2():
     assert run_cli("forecast", "--horizon", "99").returncode == 2
     assert run_cli("forecast", "--cell", "transformer").returncode == 2
     assert run_cli("forecast", "--data", "nope.csv").returncode == 2
+
+
+def test_tensorflow_start_up_lines_are_held_back_and_other_stderr_passes(tmp_path):
+    """A CPU machine's stderr used to open with "Could not find cuda drivers" and "failed call to cuInit"."""
+    code = (
+        "import os\n"
+        "from core.tf import filtered_stderr, keras_module\n"
+        "keras_module()\n"
+        "with filtered_stderr():\n"
+        "    os.write(2, b'a real warning\\n')\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}  # even when a user asks for every log line
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "cuda" not in out.stderr.lower() and "oneDNN" not in out.stderr and "absl" not in out.stderr
+    assert "a real warning" in out.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser import chromium_page, require_browser, streamlit_server, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def title(page, chart, text: str) -> None:
@@ -36,6 +36,14 @@ def test_step_through_the_hidden_state_in_chromium(data_dir):
         chart = page.locator(".st-key-in__step_chart")
         title(page, chart, "reading 'h'")
         expect(chart.locator("g.hm image")).to_have_count(7)  # one small heatmap per row of the step
+        ticks = chart.locator("g.xtick text")
+        assert {"'e'", "'h'", "'l'", "'o'"} <= set(ticks.all_text_contents())  # the letters, not "letter 2"
+        boxes = [t.bounding_box() for t in ticks.all()]
+        for note in chart.locator("g.annotation").all():  # each row's title clears the row above's labels
+            a = note.bounding_box()
+            for b in boxes:
+                apart = a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+                assert apart or a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
         expect(
             page.get_by_text(re.compile(r"largest difference between this step-by-step copy and Keras"))
         ).to_be_visible()

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.test_pages import in_fresh_process, run_until
@@ -108,6 +109,7 @@ def test_hidden_state_of_a_stored_run(fresh_app):
     assert any(run_id in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(fresh_app, monkeypatch):
     from core import inspect
     from core.config import MemoryConfig
@@ -119,6 +121,8 @@ def test_cell_comparison_trains_three_jobs_and_gradients_show_before_and_after(f
     at.slider(key="in_length").set_value(10)
     at = submit(at, "Measure the untrained")
     assert any(t.startswith("Untrained networks: gradient by distance (T = 10") for t in titles(at))
+    bars = [p.proto.text for p in at.get("progress")]  # not a bare spinner any more
+    assert any(t.startswith("Measured the 3 untrained networks in") for t in bars)
     assert at.selectbox(key="in_cmp_task").value == "memory"
     at.select_slider(key="in_cmp_units").set_value(8)
     at.slider(key="in_cmp_epochs").set_value(2)

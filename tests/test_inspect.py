@@ -280,3 +280,9 @@ def test_memory_command_line(capsys):
     args = recipe("memory", to_dict(cfg))
     assert args[:4] == ["python", "-m", "core", "memory"]
     assert config_from_args(type(cfg), parser().parse_args(args[3:])) == cfg
+
+
+def test_a_slow_gru_in_the_comparison_is_explained():
+    note = ins.slow_gru_note(4.4)
+    assert note.startswith("GRU took 4.4 times as long per epoch as LSTM here.")
+    assert "same step-by-step loop" in note and "busy" in note

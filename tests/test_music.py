@@ -66,7 +66,7 @@ def test_folk_songs_parse_from_abc_with_progress():
     seen = []
     mc.build_cache("folk", progress=lambda done, total: seen.append((done, total)), limit=4)
     corpus = mc.load_builtin("folk")
-    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)] and len(corpus.pieces) == 4
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)] and len(corpus.pieces) == 4
     first = corpus.pieces[0]
     assert (
         first["name"] == "Wenn Die Nacht Mit Stiller Ruh"
@@ -74,6 +74,22 @@ def test_folk_songs_parse_from_abc_with_progress():
         and first["shift"] == -5
     )
     assert first["events"][:3] == [[60, 1.0], [64, 1.0], [67, 1.5]]  # F A C, moved down to C E G
+
+
+def test_a_parse_in_two_processes_caches_exactly_what_one_process_does(monkeypatch):
+    monkeypatch.setenv("RNN_STUDIO_PARSE_WORKERS", "1")
+    one = mc.build_cache("folk", limit=40).read_bytes()
+    monkeypatch.setenv("RNN_STUDIO_PARSE_WORKERS", "2")
+    assert mc.parse_workers(40) == 2
+    seen = []
+    two = mc.build_cache("folk", progress=lambda done, total: seen.append(done), limit=40).read_bytes()
+    assert two == one and seen == list(range(41))  # same melodies, same order, progress in order
+
+
+def test_the_command_line_reports_the_parse_time():
+    lines = [mc.parse_line(done, 50) for done in range(51)]
+    assert [x for x in lines if x.startswith("reading")] == ["reading the corpus: 25 of 50 files"]
+    assert lines[-1].startswith("read the corpus: 50 files in ") and "process" in lines[-1]
 
 
 def test_stopping_the_parse_caches_nothing():
@@ -230,7 +246,7 @@ def test_training_beats_untrained_reloads_and_writes_midi(data_dir, monkeypatch)
     assert set(final) == {"task", "val_nll", "baseline", "generated", "corpus", "midi", "train_seconds"}
     assert final["baseline"]["name"] == "markov1" and final["generated"]["events"] == 24
     parsed = [p for k, p in events if k == "parse"]
-    assert [p["done"] for p in parsed] == list(range(1, TINY_PIECES + 1)) and parsed[0][
+    assert [p["done"] for p in parsed] == list(range(TINY_PIECES + 1)) and parsed[0][
         "corpus"
     ] == "Bach chorales"
     assert any(

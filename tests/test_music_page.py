@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.music_helpers import notes_track, scale_notes, smf
@@ -22,6 +23,7 @@ def test_first_visit_explains_the_parse_and_every_control(fresh_app):
     assert bi.disabled and not bi.value and "left to right" in bi.help
 
 
+@pytest.mark.slow
 def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
@@ -33,6 +35,7 @@ def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     at.get("form_submit_button")[0].click()
     at = run_until(at, lambda a: any("Results on the" in s.value for s in a.subheader))
     assert any("Markov chain" in m.value for m in at.markdown)
+    assert any("too few to judge the model by" in w.value for w in at.warning)  # 2 held-out pieces
     assert any(c.value.startswith("After 1 epoch the training loss") for c in at.caption)
     assert at.get("audio"), "the melody composed at the end of training can be played at once"
 
@@ -44,7 +47,10 @@ def test_tiny_training_then_compose_and_listen(fresh_app, bach_cache):
     audio = at.get("audio")[0].proto
     assert audio.url.endswith(".wav")
     table = at.dataframe[0].value
-    assert list(table.index)[:2] == ["RNN melody", "Markov melody"] and (table["events"][:2] == 32).all()
+    assert (
+        list(table.index)[:2] == ["RNN melody", "Markov melody"]
+        and (table["Notes and rests"][:2] == 32).all()
+    )
     assert any(m.value.startswith(("Compared with the Bach", "The melody behaves")) for m in at.markdown)
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("The composed melody" in t for t in titles)
@@ -60,3 +66,16 @@ def test_a_drum_only_upload_gets_a_clear_error(fresh_app):
     at.run()
     assert not at.exception
     assert at.error and "only drum notes (channel 10)" in at.error[0].value
+
+
+def test_a_parse_under_way_hides_the_not_read_yet_note(fresh_app):
+    """The note stayed up, stale, while the first training read the corpus below it."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert any("have not been read yet" in i.value for i in at.info)
+    at.radio(key="mu_source").set_value("folk").run()
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert not any("have not been read yet" in i.value for i in at.info)
+    stop = [b for b in at.button if b.key in ("mu__stop", "mu__cancel")]
+    assert stop, "the job is queued or running"
+    stop[0].click().run()  # ends the parse at once; nothing is cached

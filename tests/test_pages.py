@@ -73,6 +73,7 @@ def test_forecasting_tiny_training_completes(fresh_app):
     assert list(table.index) == ["RNN", "Persistence", "Seasonal naive", "Linear (Ridge)"]
     mae = table["Mean absolute error (deg C)"]  # plain words with the unit, numbers without 1e+03
     assert (mae.str.replace(",", "").astype(float) > 0).all() and not mae.str.contains("e").any()
+    assert "mae" not in table.columns
     charts = at.get("plotly_chart")
     titles = [c.proto.spec for c in charts]
     assert any("Test split" in t for t in titles) and any("Forecast past the last date" in t for t in titles)
@@ -159,7 +160,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
     at.session_state["owner_id"] = OWNER
     at.run()
     assert not at.exception
-    assert set(at.dataframe[0].value["id"]) == {lstm, gru}
+    assert set(at.dataframe[0].value["Run"]) == {lstm, gru}
     at.multiselect(key="ru__picked").set_value([lstm, gru]).run()
     assert "2 runs compared" in at.caption[1].value or any("2 runs compared" in c.value for c in at.caption)
     configs = at.dataframe[1].value
@@ -174,7 +175,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
     at.checkbox(key="ru__sure").check().run()
     at.button(key="ru__delete").click().run()
     assert not at.exception
-    assert set(at.dataframe[0].value["id"]) == {gru}
+    assert set(at.dataframe[0].value["Run"]) == {gru}
 
 
 def test_runs_page_opens_a_run_in_its_page(fresh_app):
@@ -186,7 +187,7 @@ def test_runs_page_opens_a_run_in_its_page(fresh_app):
     assert not at.exception
     # The Forecasting page now shows the stored run's results, no training needed.
     assert any(f"Showing saved run {lstm}" in i.value for i in at.info)
-    assert at.dataframe[0].value.loc["RNN", "mae"] > 0
+    assert at.dataframe[0].value.loc["RNN", "Mean absolute error (deg C)"] > 0
 
 
 def test_inside_page_renders_without_loading_tensorflow():

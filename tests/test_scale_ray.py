@@ -93,7 +93,7 @@ def test_three_jobs_on_two_nodes_stream_progress_stop_and_store_their_models(clu
     nodes = set()
     for jid, snap in snaps.items():
         row = store.get(jid)
-        assert row["status"] == snap["status"] and row["executor"] == c.address
+        assert row["status"] == snap["status"] and row["executor"] == f"ray {c.address}"
         assert (
             row["versions"]["keras"] and store.epochs(jid) and len(store.epochs(jid)) == len(snap["epochs"])
         )
@@ -130,7 +130,9 @@ def test_the_command_line_trains_on_the_cluster_and_names_the_node(cluster):
     shown = subprocess.run([sys.executable, "-m", "core", "runs", "show", run_id, "--json"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     card = json.loads(shown.stdout.strip().splitlines()[-1])
-    assert card["executor"] == c.address and card["node"].split("/")[-1] in node_names(__import__("ray"))
+    assert card["executor"] == f"ray {c.address}" and card["node"].split("/")[-1] in node_names(
+        __import__("ray")
+    )
     assert card["status"] == "done" and "model.keras" in card["files"]
 
 
@@ -154,3 +156,22 @@ def test_a_node_dying_mid_job_fails_only_its_run(cluster, managers):
     again = mgr.submit("forecast", QUICK)  # the app keeps serving on the nodes left
     assert mgr.wait(again, 120)["status"] == "done"
     assert node_names(ray)[victim_id] is False
+
+
+def test_a_folder_of_midi_uploads_trains_on_the_cluster(cluster, managers):
+    """Only single uploaded files used to travel with a job; a folder of MIDI files stayed behind.
+
+    End to end with the folder shipped; on local nodes the folder would be readable anyway, so
+    tests/test_ray_payload.py checks what travels and where the node writes it."""
+    from core import music_corpus as mc
+    from core.config import MusicConfig
+    from tests.music_helpers import notes_track, scale_notes, smf
+
+    c, _ = cluster
+    folder = mc.save_midi_uploads([smf(notes_track(scale_notes(40, start=60 + i))) for i in range(3)])
+    train = TrainingConfig(epochs=1, val_fraction=0.2)
+    cfg = MusicConfig(data=folder, seq_len=8, generate=8, arch=ArchitectureConfig(units=4), train=train)
+    mgr = managers(c.address)
+    snap = mgr.wait(mgr.submit("music", cfg), 300)
+    assert snap["status"] == "done", snap["error"]
+    assert mgr.store.get(snap["id"])["executor"] == f"ray {c.address}"

@@ -161,8 +161,12 @@ def test_mr_missing_and_offline_says_so_in_one_sentence(empty_data_dir, monkeypa
     # A proxy on a closed local port makes the download fail at once, online or not.
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    with pytest.raises(DataError, match="you seem to be offline. Upload a file instead."):
+    with pytest.raises(DataError) as err:
         reviews.load_corpus(SentimentConfig())
+    msg = str(err.value)
+    assert "URLError" not in msg and msg.count(". ") == 0 and msg.endswith("upload your own file instead.")
+    assert str(empty_data_dir / "rt-polaritydata" / "rt-polarity.pos") in msg  # the exact place to put it
+    assert "could not be downloaded" in msg
 
 
 def test_imdb_offline_says_so_in_one_sentence(monkeypatch):
@@ -170,7 +174,9 @@ def test_imdb_offline_says_so_in_one_sentence(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     if (Path.home() / ".keras" / "datasets" / "imdb.npz").exists():
         pytest.skip("IMDB is already in Keras's cache on this machine")
-    with pytest.raises(DataError, match="IMDB .* could not be downloaded .*offline. Use MR or upload a CSV"):
+    with pytest.raises(
+        DataError, match="IMDB is not on this computer and could not be downloaded .* use MR or upload a CSV"
+    ):
         reviews.load_corpus(SentimentConfig(data="imdb"))
 
 

@@ -25,6 +25,8 @@ def test_defaults_render_with_shakespeare_and_no_bidirectional(fresh_app):
     assert bi.disabled and not bi.value and "one character at a time" in bi.help
     for widget in [*at.slider, *at.selectbox, *at.radio, *at.toggle, *at.number_input, *at.select_slider]:
         assert widget.help, f"{widget.label} has no help tooltip"
+    # The quick preset's 50 epochs end on its time budget: the budget shows beside the epochs.
+    assert any(c.value.startswith("Time budget 35 s: training stops after 50 epochs") for c in at.caption)
 
 
 def test_short_or_empty_text_gets_a_clear_message(fresh_app):

@@ -8,10 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from core import forecasting as fc
+from core import upload_names
 from core.charts import forecast_chart, future_chart
 from core.config import ForecastConfig, from_dict, to_dict
 from core.datasets import read_csv_bytes, save_upload, stock_tickers
 from core.numbers import fmt_value
+from core.words import metric_columns
+from ui.data_notice import warn_small
 
 P = "fc"
 D = ForecastConfig()  # the page's defaults are the config's (and so the command line's)
@@ -183,6 +186,7 @@ def _csv_controls() -> dict:
     found, _ = fc.find_date_column(df)
     c1, c2 = st.columns(2)
     out: dict = {"data": str(save_upload(raw, "csv"))}
+    upload_names.remember(out["data"], up.name)  # the Runs page lists it by this name
     out["date_column"] = c1.selectbox(
         "Date column",
         ["", *cols],
@@ -316,15 +320,10 @@ def show_result(snap: dict) -> None:
     st.markdown(f"**{fc.verdict(final['test'], units)}**")
     if disp.get("predicts"):
         st.caption(disp["predicts"])
-    unit = f" ({units})" if units else ""
+    warn_small(len(disp["test_dates"]), "forecasts")
+    headers = metric_columns(units)
     table = pd.DataFrame(
-        {
-            f"Mean absolute error{unit}": [fmt_value(v["mae"]) for v in final["test"].values()],
-            f"Root mean squared error{unit}": [fmt_value(v["rmse"]) for v in final["test"].values()],
-            "Error relative to a naive forecast (MASE, below 1 is better)": [
-                fmt_value(v["mase"]) for v in final["test"].values()
-            ],
-        },
+        {headers[m]: [fmt_value(v[m]) for v in final["test"].values()] for m in ("mae", "rmse", "mase")},
         index=[MODEL_NAMES.get(k, k) for k in final["test"]],
     )
     st.dataframe(table, width="stretch")

@@ -17,7 +17,7 @@ from core import memory
 from core.charts import CELL_LABELS, cell_loss_chart, clipping_chart, gradient_norm_chart
 from core.config import TASK_CONFIGS
 from core.datasets import DataError
-from core.inspect import compare_configs, param_count, seconds_per_epoch
+from core.inspect import compare_configs, param_count, seconds_per_epoch, slow_gru_note
 from core.jobs import RUNNERS
 from core.runs import ACTIVE
 from ui.panel import POLL_SECONDS, manager, scroll_to_progress, session_id
@@ -89,9 +89,28 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
 
 
 # --- 3. vanishing and exploding gradients ----------------------------------------------------
-@st.cache_data(show_spinner=f"Measuring gradients ({TF_NOTE})...", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=96)
+def _untrained_cell(length: int, scale: float, cell: str) -> list:
+    return memory.untrained_norms(length, scale, cells=(cell,))[cell]  # seeded per cell: same as all at once
+
+
 def _untrained(length: int, scale: float) -> dict:
-    return memory.untrained_norms(length, scale)
+    """The three untrained networks' gradients, with a progress bar (it took 73 s behind a spinner)."""
+    import time
+
+    from core.tf import is_loaded, keras_module
+
+    start, steps = time.time(), len(memory.CELLS) + 1
+    bar = st.progress(0.0, text="Loading TensorFlow (once, about 10 s)..." if not is_loaded() else "")
+    keras_module()
+    out = {}
+    for i, cell in enumerate(memory.CELLS, start=1):
+        bar.progress(
+            i / steps, text=f"Measuring the untrained {CELL_LABELS[cell]} ({i} of {len(memory.CELLS)})..."
+        )
+        out[cell] = _untrained_cell(length, scale, cell)
+    bar.progress(1.0, text=f"Measured the {len(out)} untrained networks in {time.time() - start:.0f} s.")
+    return out
 
 
 @st.cache_data(show_spinner="Training an exploding SimpleRNN for a few steps...", max_entries=2)
@@ -250,3 +269,6 @@ def compare_cells() -> None:
     st.dataframe(table.style.format(formats, na_rep="-"), width="stretch", key=f"{P}__cmp_table")
     st.caption("Parameters: numbers the network learns (read from each saved model). Seconds per epoch:"
                " the median over epochs, on this machine, one job at a time. Each run is on the Runs page.")  # fmt: skip
+    speed = table["seconds per epoch"]
+    if {"GRU", "LSTM"} <= set(speed.index) and speed["GRU"] > 1.5 * speed["LSTM"]:
+        st.info(slow_gru_note(speed["GRU"] / speed["LSTM"]))

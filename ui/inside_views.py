@@ -88,7 +88,7 @@ def step_by_step() -> None:
     parts = step_parts(Cell(kind, *ref["weights"]), xs, t)
     left, right = st.columns([3, 2])
     with left:
-        fig, summary = step_chart(parts, f"{CELL_LABELS[kind]}, step {t + 1}: reading '{word[t]}'")
+        fig, summary = step_chart(parts, f"{CELL_LABELS[kind]}, step {t + 1}: reading '{word[t]}'", alphabet)
         st.plotly_chart(fig, width="stretch", key=f"{P}__step_chart")
         st.caption(summary)
     with right:

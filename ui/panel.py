@@ -13,6 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.datasets import DataError
+from core.eta import fmt_seconds, time_left_text
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
 from ui.owner import owner_id
@@ -128,12 +129,6 @@ def scroll_to_progress() -> None:
     st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
 
 
-def _fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return "estimating..."
-    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
-
-
 def _draw(
     snap: dict,
     prefix: str,
@@ -147,20 +142,21 @@ def _draw(
         st.progress(
             0.0,
             text=f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
-            f" about {_fmt_seconds(snap['wait_s'])} until it starts.",
+            f" about {fmt_seconds(snap['wait_s'])} until it starts.",
         )
         st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
                   help="Take this training out of the queue.")  # fmt: skip
         return  # nothing to chart yet: keep the polling cheap while waiting
     if status == "running":
-        epochs = snap["config"].train.epochs
+        epochs, budget = snap["config"].train.epochs, snap["config"].train.budget_s
         done = len(snap["epochs"])
         if not snap["epochs"] and not snap["batches"] and not manager().engine_ready:
             text = "Starting the training engine (TensorFlow loads once, about 10 s)..."
         else:
+            limit = f" (or {budget:.0f} s of training, whichever comes first)" if budget else ""
             text = (
-                f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs} ·"
-                f" elapsed {_fmt_seconds(snap['elapsed'])} · about {_fmt_seconds(snap['eta'])} left"
+                f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs}{limit} ·"
+                f" elapsed {fmt_seconds(snap['elapsed'])} · {time_left_text(snap['eta'])}"
             )
         st.progress(snap["progress"], text=text)
     if status == "running":

@@ -101,6 +101,7 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
         key=f"{prefix}_epochs",
         help="How many times the network sees the whole training split.",
     )
+    budget_note = c1.empty()  # filled below, once the time budget's value is known
     batch = c2.select_slider(
         "Batch size",
         options=[8, 16, 32, 64, 128, 256],
@@ -170,6 +171,12 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
             int(d.budget_s),
             key=f"{prefix}_budget",
             help="Stop training after this many seconds, whatever the epoch count.",
+        )
+    if budget:
+        # A preset's 50 epochs with a 35 s budget ends on time, after about one epoch: say so here.
+        budget_note.caption(
+            f"Time budget {budget} s: training stops after {epochs} epochs or {budget} s, whichever comes"
+            " first (More training settings)."
         )
     return TrainingConfig(
         epochs, batch, lr, optimizer, clip, patience, plateau, val, int(seed), float(budget)
