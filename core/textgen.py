@@ -250,7 +250,10 @@ def _live_samples(ctx, cfg: TextConfig, vocab: Vocab):
                 self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
 
         def on_epoch_end(self, epoch, logs=None):
-            if time.time() - self.last >= 2.0:  # skip if a timed sample just came
+            # One sample per epoch at least; skip only if a timed sample of this epoch just came
+            # (a short epoch on a fast machine still shows what the network writes).
+            fresh = self.samples and self.samples[-1]["epoch"] == epoch + 1 and time.time() - self.last < 2.0
+            if not fresh:
                 self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
 
     return LiveSamples()

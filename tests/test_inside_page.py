@@ -81,8 +81,12 @@ def _stored_forecast_model() -> str:
     cfg = ForecastConfig(
         data="synthetic", synthetic_length=300, lookback=12, arch=ArchitectureConfig(cell="lstm", units=6)
     )
+    from core.forecasting import prepare
+
     run_id = store.create("forecast", to_dict(cfg))
-    build_regressor(cfg.arch, cfg.lookback, 1, cfg.horizon).save(store.run_dir(run_id) / "model.keras")
+    features = prepare(cfg).x.shape[2]  # the series and its calendar inputs
+    model = build_regressor(cfg.arch, cfg.lookback, features, cfg.horizon, change=True)
+    model.save(store.run_dir(run_id) / "model.keras")
     store.finish(run_id, "done")
     return run_id
 

@@ -152,12 +152,16 @@ def test_hidden_state_heatmap_of_a_stored_forecasting_run(tmp_path):
     inp = FORECAST.prepare(run_dir, to_dict(cfg), model, "0")
     w, b = model.get_layer("forecast").get_weights()
     last = ins.hidden_states(model, inp.x)[-1].h[-1]
-    assert np.allclose(last @ w + b, model.predict(inp.x, verbose=0)[0], atol=1e-5)
+    # The forecast is the head's reading of that state, plus the frozen linear path and the
+    # window's last value (the model predicts the change from it).
+    hw, hb = model.get_layer("highway").get_weights()
+    linear = inp.x.reshape(1, -1) @ hw + hb + inp.x[0, -1, 0]
+    assert np.allclose(last @ w + b + linear[0], model.predict(inp.x, verbose=0)[0], atol=1e-5)
     # A bidirectional model reads the same windows; both directions are shown.
     from core.models import build_regressor
 
     bi = ArchitectureConfig(cell="gru", units=4, bidirectional=True)
-    build_regressor(bi, cfg.lookback, 1, 1).save(tmp_path / "bi.keras")
+    build_regressor(bi, cfg.lookback, inp.x.shape[2], 1).save(tmp_path / "bi.keras")
     _check_states(_load(tmp_path / "bi.keras"), cfg, run_dir, bi)
 
 

@@ -44,13 +44,13 @@ def test_a_damaged_row_shows_as_damaged_and_can_be_deleted(fresh_app):
     con.close()
     at = runs_page()
     assert not at.exception
-    assert set(at.dataframe[0].value["id"]) == {good, bad}
+    assert set(at.dataframe[0].value["Run"]) == {good, bad}
     at.multiselect(key="ru__picked").set_value([bad]).run()
     assert not at.exception
     assert any("damaged" in w.value for w in at.warning)
     at.checkbox(key="ru__sure").check().run()
     at.button(key="ru__delete").click().run()
-    assert not at.exception and set(at.dataframe[0].value["id"]) == {good}
+    assert not at.exception and set(at.dataframe[0].value["Run"]) == {good}
 
 
 def test_imported_text_is_plain_text_not_markdown(fresh_app):

@@ -234,10 +234,22 @@ def test_cli_prints_the_promised_json(tmp_path):
                   "--generate", "120", "--temperature", "0.5", "--top-k", "5", "--prompt", "ROMEO é")  # fmt: skip
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert set(result) == {"task", "val_loss", "bits_per_char", "baseline", "sample", "generate_chars_per_s",
-                           "epochs", "train_seconds", "run_id"}  # fmt: skip
+    assert set(result) == {
+        "task",
+        "val_loss",
+        "bits_per_char",
+        "baseline",
+        "sample",
+        "generate_chars_per_s",
+        "epochs",
+        "steps",
+        "chars_per_s",
+        "train_seconds",
+        "run_id",
+    }
     assert result["task"] == "text" and result["epochs"] == 1 and len(result["sample"]) == 120
-    assert set(result["baseline"]) == {"name", "val_loss"} and result["val_loss"] > 0
+    assert result["steps"] > 0 and result["chars_per_s"] > 0
+    assert set(result["baseline"]) == {"name", "val_loss", "trigram"} and result["val_loss"] > 0
     assert "note: The training text never contains 'é'" in out.stderr
 
 

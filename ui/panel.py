@@ -150,15 +150,15 @@ def _draw(
     if status == "running":
         epochs, budget = snap["config"].train.epochs, snap["config"].train.budget_s
         done = len(snap["epochs"])
+        doing = snap["message"] or "Training"
         if not snap["epochs"] and not snap["batches"] and not manager().engine_ready:
-            text = "Starting the training engine (TensorFlow loads once, about 10 s)..."
-        else:
-            limit = f" (or {budget:.0f} s of training, whichever comes first)" if budget else ""
-            text = (
-                f"{snap['message'] or 'Training'} epoch {min(done + 1, epochs)} of {epochs}{limit} ·"
-                f" elapsed {fmt_seconds(snap['elapsed'])} · {time_left_text(snap['eta'])}"
-            )
-        st.progress(snap["progress"], text=text)
+            doing = "Starting the training engine (TensorFlow loads once, about 10 s), then"
+        limit = f" (or {budget:.0f} s of training, whichever comes first)" if budget else ""
+        st.progress(
+            snap["progress"],
+            text=f"{doing} epoch {min(done + 1, epochs)} of {epochs}{limit} ·"
+            f" elapsed {fmt_seconds(snap['elapsed'])} · {time_left_text(snap['eta'])}",
+        )
     if status == "running":
         st.button(
             "Stop training",
