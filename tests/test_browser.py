@@ -111,4 +111,4 @@ def test_runs_page_compares_and_downloads_and_links_open_with_settings(data_dir,
         wait_idle(page)
         expect(page.locator(".st-key-fc_epochs input[type=range]")).to_have_value("7")
         expect(page.locator(".st-key-fc_cell input").first).to_have_value("GRU")
-        expect(page.locator(".st-key-fc_source input[type=radio]").nth(1)).to_be_checked()
+        expect(page.get_by_role("radio", name="Synthetic")).to_be_checked()
