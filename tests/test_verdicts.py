@@ -17,10 +17,12 @@ def test_text_verdict(rnn, expect):
 
 
 def test_text_verdict_after_a_budget_on_a_busy_machine_says_how_much_it_trained():
-    final = {"steps": 57, "chars_per_s": 10432}
+    final = {"steps": 57, "chars_per_s": 10432, "cpu_share": 0.2}
     sentence = tg.verdict(2.3, {"name": "5-gram", "val_loss": 2.0}, final, "budget")
     assert "57 training steps" in sentence and "10,432 characters a second" in sentence
-    assert "busy" in sentence and "bigger network" not in sentence
+    assert "busy" in sentence and "20% of its processors" in sentence and "bigger network" not in sentence
+    quiet = tg.verdict(2.3, {"name": "5-gram", "val_loss": 2.0}, {**final, "cpu_share": 0.9}, "budget")
+    assert "busy" not in quiet and "5-minute preset" in quiet
     plain = tg.verdict(2.3, {"name": "5-gram", "val_loss": 2.0}, final, "")
     assert "Train longer" in plain
 
