@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 CELLS = ("simple", "lstm", "gru")
+# Each cell's display name, also the Keras layer class that builds it.
+CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
 POOLINGS = ("last", "max_mean")
@@ -51,7 +53,7 @@ class ArchitectureConfig:
         _check(self.l2 >= 0.0, "the L2 penalty cannot be negative")
 
     def summary(self) -> str:
-        name = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[self.cell]
+        name = CELL_NAMES[self.cell]
         bi = "Bi-" if self.bidirectional else ""
         return f"{self.layers}x {bi}{name}({self.units})"
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import CELL_NAMES
 from core.numpy_rnn import Cell, cell_from_layer
 
-RECURRENT = {"SimpleRNN": "simple", "LSTM": "lstm", "GRU": "gru"}
-CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+RECURRENT = {name: cell for cell, name in CELL_NAMES.items()}  # Keras layer class -> cell
 
 
 # --- 1. one step at a time -------------------------------------------------

@@ -24,7 +24,7 @@ from core import music_corpus as mc
 from core.config import MusicConfig
 from core.datasets import DataError
 from core.midi import write_midi
-from core.numpy_rnn import Cell, LayerNorm, NumpyStack, sample
+from core.numpy_rnn import NumpyStack, sample
 from core.saving import load_run, read_companion, save_run
 
 SNIPPET_EVENTS = 32
@@ -230,38 +230,12 @@ def train(cfg: MusicConfig, ctx) -> dict:
 
 
 # --- saving and loading -------------------------------------------------------------------
-def save_stack(net: NumpyStack, path: Path) -> None:
-    arrays, kinds = {"embedding": net.embedding, "head_w": net.head_w, "head_b": net.head_b}, []
-    for i, layer in enumerate(net.layers):
-        if isinstance(layer, Cell):
-            kinds.append(layer.kind)
-            arrays.update(
-                {f"{i}_kernel": layer.kernel, f"{i}_recurrent": layer.recurrent, f"{i}_bias": layer.bias}
-            )
-        else:
-            kinds.append("norm")
-            arrays.update({f"{i}_gamma": layer.gamma, f"{i}_beta": layer.beta,
-                           f"{i}_epsilon": np.array(layer.epsilon)})  # fmt: skip
-    np.savez(path, kinds=np.array(kinds), **arrays)
-
-
-def load_stack(path: Path) -> NumpyStack:
-    with np.load(path, allow_pickle=False) as z:
-        layers = []
-        for i, kind in enumerate(z["kinds"].tolist()):
-            if kind == "norm":
-                layers.append(LayerNorm(z[f"{i}_gamma"], z[f"{i}_beta"], float(z[f"{i}_epsilon"])))
-            else:
-                layers.append(Cell(kind, z[f"{i}_kernel"], z[f"{i}_recurrent"], z[f"{i}_bias"]))
-        return NumpyStack(z["embedding"], layers, z["head_w"], z["head_b"])
-
-
 def save(
     run_dir, model, net, markov: ml.Markov, vocab: ml.Vocab, cfg: MusicConfig, final: dict, display: dict
 ) -> None:
     run_dir = Path(run_dir)
     save_run(run_dir, model, cfg, final, display, vocab=vocab.tokens)
-    save_stack(net, run_dir / "stack.npz")
+    net.save(run_dir / "stack.npz")
     np.savez(run_dir / "markov.npz", probs=markov.probs, alpha=np.array(markov.alpha))
 
 
@@ -271,7 +245,7 @@ def load_generator(run_dir) -> tuple[NumpyStack, ml.Markov, ml.Vocab]:
     with np.load(run_dir / "markov.npz", allow_pickle=False) as z:
         markov = ml.Markov(z["probs"], float(z["alpha"]))
     return (
-        load_stack(run_dir / "stack.npz"),
+        NumpyStack.load(run_dir / "stack.npz"),
         markov,
         ml.Vocab(read_companion(run_dir, "vocab")),
     )

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.config import CELL_NAMES
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free and matches Keras to ~1e-7
@@ -108,13 +110,32 @@ class LayerNorm:
 def cell_from_layer(layer) -> Cell:
     """A numpy Cell from a Keras SimpleRNN, LSTM or GRU layer."""
     name = layer.__class__.__name__
-    kind = {"SimpleRNN": "simple", "LSTM": "lstm", "GRU": "gru"}.get(name)
+    kind = next((cell for cell, cls in CELL_NAMES.items() if cls == name), None)
     if kind is None:
         raise ValueError(f"cannot step a {name} layer in numpy")
     if kind == "gru" and not layer.cell.reset_after:
         raise ValueError("only GRU(reset_after=True), the Keras default, is supported")
     kernel, recurrent, bias = (np.asarray(w, np.float32) for w in layer.get_weights())
     return Cell(kind, kernel, recurrent, bias)
+
+
+STACK_FORMAT = 1  # the version `NumpyStack.save` writes
+
+
+def _kind(layer) -> str:
+    return layer.kind if isinstance(layer, Cell) else "norm"
+
+
+def _read_layers(z, prefix: str, epsilon) -> list:
+    """The layers of a saved stack: arrays named f"{prefix}{i}_kernel" etc., `epsilon(i, kind)` a norm's."""
+    layers = []
+    for i, kind in enumerate(z["kinds"].tolist()):
+        key = f"{prefix}{i}_"
+        if kind.startswith("norm"):
+            layers.append(LayerNorm(z[key + "gamma"], z[key + "beta"], epsilon(i, kind)))
+        else:
+            layers.append(Cell(kind, z[key + "kernel"], z[key + "recurrent"], z[key + "bias"]))
+    return layers
 
 
 class NumpyStack:
@@ -132,7 +153,7 @@ class NumpyStack:
             kind = layer.__class__.__name__
             if kind == "Embedding":
                 embedding = np.asarray(layer.get_weights()[0], np.float32)
-            elif kind in ("SimpleRNN", "LSTM", "GRU"):
+            elif kind in CELL_NAMES.values():
                 layers.append(cell_from_layer(layer))
             elif kind == "Bidirectional":
                 raise ValueError("a bidirectional model reads the future, so it cannot generate step by step")
@@ -144,6 +165,36 @@ class NumpyStack:
         if embedding is None or head is None or not any(isinstance(x, Cell) for x in layers):
             raise ValueError("expected an Embedding, recurrent layers and a Dense head")
         return cls(embedding, layers, head[0], head[1])
+
+    def save(self, path) -> None:
+        """The weights as one .npz beside model.keras, so a page generates without loading TensorFlow.
+
+        Every run of every task writes this one format; `load` also reads the two written before it.
+        """
+        arrays = {"format": np.array(STACK_FORMAT), "kinds": np.array([_kind(x) for x in self.layers])}
+        arrays.update({"embedding": self.embedding, "head_w": self.head_w, "head_b": self.head_b})
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Cell):
+                arrays.update({f"l{i}_kernel": layer.kernel, f"l{i}_recurrent": layer.recurrent})
+                arrays[f"l{i}_bias"] = layer.bias
+            else:
+                arrays.update({f"l{i}_gamma": layer.gamma, f"l{i}_beta": layer.beta})
+                arrays[f"l{i}_epsilon"] = np.array(layer.epsilon)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path) -> NumpyStack:
+        """A stack written by `save`, or by either writer before it (runs saved before December 2026):
+        Shakespeare's (keys "l0_kernel", a norm layer's epsilon in its kind, "norm:0.001") and
+        Music's (keys "0_kernel", the epsilon in "0_epsilon")."""
+        with np.load(path, allow_pickle=False) as z:
+            if "format" in z.files:
+                layers = _read_layers(z, "l", lambda i, kind: float(z[f"l{i}_epsilon"]))
+            elif "l0_kernel" in z.files or "l0_gamma" in z.files:  # Shakespeare's old format
+                layers = _read_layers(z, "l", lambda i, kind: float(kind.partition(":")[2]))
+            else:  # Music's old format
+                layers = _read_layers(z, "", lambda i, kind: float(z[f"{i}_epsilon"]))
+            return cls(z["embedding"], layers, z["head_w"], z["head_b"])
 
     def zero_state(self, batch: int = 1) -> list[tuple]:
         return [layer.zero_state(batch) for layer in self.layers if isinstance(layer, Cell)]

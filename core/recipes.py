@@ -16,6 +16,7 @@ import shlex
 import time
 import zipfile
 
+from core.config import CELL_NAMES
 from core.datasets import DataError
 from core.runs import RunStore
 
@@ -80,7 +81,7 @@ def summary(row: dict) -> dict:
     arch = cfg.get("arch", {})
     model = ""
     if arch:
-        name = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}.get(arch.get("cell"), "?")
+        name = CELL_NAMES.get(arch.get("cell"), "?")
         bi = "Bi-" if arch.get("bidirectional") else ""
         model = f"{arch.get('layers', 1)}x {bi}{name}({arch.get('units')})"
     started, finished = row.get("started"), row.get("finished")

@@ -51,32 +51,15 @@ def stepper_from_model(model) -> Stepper:
 
 
 def save_stack(stack, path: Path) -> None:
-    """The numpy weights beside model.keras, so the page generates without loading TensorFlow."""
-    arrays = {"embedding": stack.embedding, "head_w": stack.head_w, "head_b": stack.head_b}
-    kinds = []
-    for i, layer in enumerate(stack.layers):
-        if hasattr(layer, "kind"):
-            kinds.append(layer.kind)
-            arrays.update(
-                {f"l{i}_kernel": layer.kernel, f"l{i}_recurrent": layer.recurrent, f"l{i}_bias": layer.bias}
-            )
-        else:
-            kinds.append(f"norm:{layer.epsilon}")
-            arrays.update({f"l{i}_gamma": layer.gamma, f"l{i}_beta": layer.beta})
-    np.savez(path, kinds=np.array(kinds), **arrays)
+    """`stack.save(path)`: kept for the callers of the name (core.textgen re-exports it)."""
+    stack.save(path)
 
 
 def load_stack(path: Path):
-    from core.numpy_rnn import Cell, LayerNorm, NumpyStack
+    """`NumpyStack.load(path)`: kept for the callers of the name (core.textgen re-exports it)."""
+    from core.numpy_rnn import NumpyStack
 
-    with np.load(path, allow_pickle=False) as z:
-        layers = []
-        for i, kind in enumerate(z["kinds"].tolist()):
-            if kind.startswith("norm:"):
-                layers.append(LayerNorm(z[f"l{i}_gamma"], z[f"l{i}_beta"], float(kind[5:])))
-            else:
-                layers.append(Cell(kind, z[f"l{i}_kernel"], z[f"l{i}_recurrent"], z[f"l{i}_bias"]))
-        return NumpyStack(z["embedding"], layers, z["head_w"], z["head_b"])
+    return NumpyStack.load(path)
 
 
 @dataclass

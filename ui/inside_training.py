@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from core import memory
-from core.charts import CELL_LABELS, cell_loss_chart, clipping_chart, gradient_norm_chart
-from core.config import TASK_CONFIGS
+from core.charts import cell_loss_chart, clipping_chart, gradient_norm_chart
+from core.config import CELL_NAMES, TASK_CONFIGS
 from core.datasets import DataError
 from core.inspect import compare_configs, param_count, seconds_per_epoch, slow_gru_note
 from core.jobs import RUNNERS
@@ -69,7 +69,7 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
                 "queued": f"waiting (position {s['position']})",
                 "running": f"epoch {min(done + 1, total)} of {total}",
             }
-            lines.append(f"{CELL_LABELS[cell]}: {state.get(s['status'], s['status'])}")
+            lines.append(f"{CELL_NAMES[cell]}: {state.get(s['status'], s['status'])}")
         share = sum(1.0 if s["status"] not in ACTIVE else s["progress"] for s in now.values()) / len(now)
         st.progress(min(1.0, share), text=" · ".join(lines))
         if any(s["status"] in ACTIVE for s in now.values()):
@@ -84,7 +84,7 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
         return None
     for cell, s in snaps.items():
         if s["status"] == "failed":
-            st.error(f"{CELL_LABELS[cell]} failed: {s['error']}")
+            st.error(f"{CELL_NAMES[cell]} failed: {s['error']}")
     return snaps
 
 
@@ -106,7 +106,7 @@ def _untrained(length: int, scale: float) -> dict:
     out = {}
     for i, cell in enumerate(memory.CELLS, start=1):
         bar.progress(
-            i / steps, text=f"Measuring the untrained {CELL_LABELS[cell]} ({i} of {len(memory.CELLS)})..."
+            i / steps, text=f"Measuring the untrained {CELL_NAMES[cell]} ({i} of {len(memory.CELLS)})..."
         )
         out[cell] = _untrained_cell(length, scale, cell)
     bar.progress(1.0, text=f"Measured the {len(out)} untrained networks in {time.time() - start:.0f} s.")
@@ -144,7 +144,7 @@ def gradients() -> None:
     if measure:
         st.session_state[f"{P}__measured"] = (length, float(scale))
     if train:
-        configs = {c: memory.config_for(c, length, float(scale), epochs) for c in CELL_LABELS}
+        configs = {c: memory.config_for(c, length, float(scale), epochs) for c in CELL_NAMES}
         submit_three("mem_jobs", "memory", configs)
     if st.session_state.get(f"{P}__measured"):
         n, s = st.session_state[f"{P}__measured"]
@@ -196,7 +196,7 @@ def _memory_results(snaps: dict) -> None:
     rows = []
     for cell, res in done.items():
         f = res["final"]
-        rows.append({"cell": CELL_LABELS[cell], "accuracy untrained": f["test"]["accuracy_untrained"],
+        rows.append({"cell": CELL_NAMES[cell], "accuracy untrained": f["test"]["accuracy_untrained"],
                      "accuracy trained": f["test"]["accuracy"], "chance": f["test"]["chance"],
                      "gradient kept, untrained": f["gradient_ratio_untrained"], "gradient kept, trained": f["gradient_ratio"]})  # fmt: skip
     table = pd.DataFrame(rows).set_index("cell")
@@ -260,7 +260,7 @@ def compare_cells() -> None:
     for cell, s in snaps.items():
         model = store.files / s["id"] / "model.keras"
         losses = [e["val_loss"] for e in s["epochs"] if "val_loss" in e]
-        rows.append({"cell": CELL_LABELS[cell], "parameters": param_count(model) if model.is_file() else None,
+        rows.append({"cell": CELL_NAMES[cell], "parameters": param_count(model) if model.is_file() else None,
                      "seconds per epoch": seconds_per_epoch(s["epochs"]), "epochs": len(s["epochs"]),
                      "best validation loss": min(losses) if losses else None,
                      "on held-out data": _held_out(s["task"], (s["result"] or {}).get("final", {})), "run": s["id"]})  # fmt: skip

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.charts import CELL_LABELS, state_heatmap, step_chart, unit_trace_chart
+from core.charts import state_heatmap, step_chart, unit_trace_chart
+from core.config import CELL_NAMES
 from core.datasets import DataError
 from core.inspect import keras_reference, max_difference, one_hot_word, sort_units, step_parts
 from core.inspect_inputs import adapter_for
@@ -56,7 +57,7 @@ def _move(delta: int, steps: int) -> None:
 def step_by_step() -> None:
     with shared_settings(P), st.form(f"{P}__step_form", border=False):
         c1, c2, c3 = st.columns(3)
-        kind = c1.selectbox("Cell", list(CELL_LABELS), format_func=CELL_LABELS.get, key=f"{P}_step_cell",
+        kind = c1.selectbox("Cell", list(CELL_NAMES), format_func=CELL_NAMES.get, key=f"{P}_step_cell",
                             help="SimpleRNN: one memory, no gates. LSTM and GRU: gates decide what to keep.")  # fmt: skip
         word = c2.text_input("Word to read, one letter per step", "hello", max_chars=12, key=f"{P}_word",
                              help="Each letter becomes a row of zeros with a single 1 (one place per distinct letter).")  # fmt: skip
@@ -83,12 +84,12 @@ def step_by_step() -> None:
               help="Go one step back.")  # fmt: skip
     c2.button("Next ▶", key=f"{P}__next", on_click=_move, args=(1, len(word)), disabled=t == len(word) - 1,
               help="Read the next letter.")  # fmt: skip
-    c3.markdown(f"Step **{t + 1} of {len(word)}**: the {CELL_LABELS[kind]} reads **'{word[t]}'**"
+    c3.markdown(f"Step **{t + 1} of {len(word)}**: the {CELL_NAMES[kind]} reads **'{word[t]}'**"
                 f" (letters, in order: {', '.join(alphabet)})")  # fmt: skip
     parts = step_parts(Cell(kind, *ref["weights"]), xs, t)
     left, right = st.columns([3, 2])
     with left:
-        fig, summary = step_chart(parts, f"{CELL_LABELS[kind]}, step {t + 1}: reading '{word[t]}'", alphabet)
+        fig, summary = step_chart(parts, f"{CELL_NAMES[kind]}, step {t + 1}: reading '{word[t]}'", alphabet)
         st.plotly_chart(fig, width="stretch", key=f"{P}__step_chart")
         st.caption(summary)
     with right:
@@ -162,7 +163,9 @@ def trained_state() -> None:
 
     def describe(rid: str) -> str:
         arch = runs[rid]["config"].get("arch", {})
-        return f"{rid} · {runs[rid]['task']} · {CELL_LABELS.get(arch.get('cell'), '?')}({arch.get('units', '?')})"
+        return (
+            f"{rid} · {runs[rid]['task']} · {CELL_NAMES.get(arch.get('cell'), '?')}({arch.get('units', '?')})"
+        )
 
     with shared_settings(P):
         run_id = st.selectbox("Stored run", list(runs), format_func=describe, key=f"{P}_run",
@@ -217,7 +220,7 @@ def _draw_states(res: dict) -> None:
     with shared_settings(P):
         c1, c2 = st.columns(2)
         names = [
-            f"{x['name']} ({CELL_LABELS[x['kind']]}{', both directions' if x['bidirectional'] else ''})"
+            f"{x['name']} ({CELL_NAMES[x['kind']]}{', both directions' if x['bidirectional'] else ''})"
             for x in layers
         ]
         pick = c1.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_layer",

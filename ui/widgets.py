@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import ArchitectureConfig, TrainingConfig
+from core.config import CELL_NAMES, ArchitectureConfig, TrainingConfig
 
-CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simple": "SimpleRNN"}
+# The cell menu's order: LSTM first.
+CELL_LABELS = {cell: CELL_NAMES[cell] for cell in ("lstm", "gru", "simple")}
 
 
 def architecture_controls(
