@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.charts.common import MODEL_COLOURS, MODEL_NAMES, PALETTE, layout
+from core.numbers import fmt_value
 
 
 def series_chart(dates, values, bounds: tuple[int, int], target: str, units: str) -> tuple[go.Figure, str]:
@@ -23,7 +24,7 @@ def series_chart(dates, values, bounds: tuple[int, int], target: str, units: str
     unit = f" ({units})" if units else ""
     layout(fig, f"The series: {target}", "date" if isinstance(dates[0], str) else "step", f"{target}{unit}")
     summary = (
-        f"{n} values of {target}{unit}, from {min(values):.4g} to {max(values):.4g}: the first"
+        f"{n} values of {target}{unit}, from {fmt_value(min(values))} to {fmt_value(max(values))}: the first"
         f" {train_end} train the model, the next {val_end - train_end} validate it and the last"
         f" {n - val_end} test it."
     )
@@ -56,7 +57,7 @@ def forecast_chart(
     best = min(errs, key=errs.get)
     summary = (
         f"On the {len(actual)} test dates, forecasting {ahead}, the smallest mean absolute error is"
-        f" {MODEL_NAMES.get(best, best)}'s ({errs[best]:.3g}{' ' + units if units else ''})."
+        f" {MODEL_NAMES.get(best, best)}'s ({fmt_value(errs[best], units)})."
     )
     return fig, summary
 
@@ -96,12 +97,12 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     u = f" {units}" if units else ""
     if len(fut_y) == 1:
         summary = (
-            f"The RNN forecasts one step past {hist_x[-1]}: {fut_y[0]:.4g}{u}; 90% of its validation"
-            f" errors would put the true value between {low[0]:.4g} and {high[0]:.4g}{u}."
+            f"The RNN forecasts one step past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4)}{u}; 90% of its validation"
+            f" errors would put the true value between {fmt_value(low[0], digits=4)} and {fmt_value(high[0], digits=4)}{u}."
         )
     else:
         summary = (
-            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fut_y[0]:.4g}{u} on the first,"
-            f" {fut_y[-1]:.4g}{u} on the last; the band holds 90% of its validation errors."
+            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4)}{u} on the first,"
+            f" {fmt_value(fut_y[-1], digits=4)}{u} on the last; the band holds 90% of its validation errors."
         )
     return fig, summary
