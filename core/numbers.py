@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 
-def fmt_value(value: float, units: str = "", digits: int = 3) -> str:
+def fmt_value(value: float, units: str = "", digits: int = 3, trim: bool = False) -> str:
     """`value` with about `digits` significant digits, e.g. 137,100 · 2.83 · 0.0412 (never 1.371e+05).
 
     Large numbers keep every digit before the point (a forecast of 137,051 jobs is not
@@ -18,6 +18,8 @@ def fmt_value(value: float, units: str = "", digits: int = 3) -> str:
         decimals = digits - 1 if size == 0 else max(0, digits - 1 - int(math.floor(math.log10(size))))
         decimals = min(decimals, 8)
         text = f"{float(value):,.{decimals}f}"
+        if trim and "." in text:  # in a sentence: 6.5, not 6.500
+            text = text.rstrip("0").rstrip(".")
         if text.startswith("-") and float(text.replace(",", "")) == 0:
             text = text[1:]
     return f"{text} {units}" if units else text

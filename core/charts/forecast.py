@@ -97,12 +97,12 @@ def future_chart(hist_x, hist_y, fut_x, fut_y, low, high, target: str, units: st
     u = f" {units}" if units else ""
     if len(fut_y) == 1:
         summary = (
-            f"The RNN forecasts one step past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4)}{u}; 90% of its validation"
-            f" errors would put the true value between {fmt_value(low[0], digits=4)} and {fmt_value(high[0], digits=4)}{u}."
+            f"The RNN forecasts one step past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4, trim=True)}{u}; 90% of its validation"
+            f" errors would put the true value between {fmt_value(low[0], digits=4, trim=True)} and {fmt_value(high[0], digits=4, trim=True)}{u}."
         )
     else:
         summary = (
-            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4)}{u} on the first,"
-            f" {fmt_value(fut_y[-1], digits=4)}{u} on the last; the band holds 90% of its validation errors."
+            f"The RNN forecasts {len(fut_y)} steps past {hist_x[-1]}: {fmt_value(fut_y[0], digits=4, trim=True)}{u} on the first,"
+            f" {fmt_value(fut_y[-1], digits=4, trim=True)}{u} on the last; the band holds 90% of its validation errors."
         )
     return fig, summary
