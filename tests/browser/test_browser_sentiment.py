@@ -6,11 +6,13 @@ import re
 
 import pytest
 
+from tests.core.test_sentiment import needs_mr
 from tests.helpers.browser import chromium_page, require_browser, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
+@needs_mr
 def test_sentiment_quick_training_then_a_typed_review(data_dir):
     require_browser()
     from playwright.sync_api import expect

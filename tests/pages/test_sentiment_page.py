@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.core.test_sentiment import needs_mr
 from tests.pages.test_pages import run_until
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "4_Sentiment.py")
 
 
+@needs_mr
 def test_sentiment_defaults_render(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception and not at.error
@@ -46,6 +48,7 @@ def test_sentiment_csv_problems_are_explained(fresh_app):
 
 
 @pytest.mark.slow
+@needs_mr
 def test_sentiment_quick_training_then_try_it(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.radio(key="se_preset").set_value("quick").run()

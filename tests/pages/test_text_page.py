@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.core.test_text import small_text
+from tests.core.test_text import needs_shakespeare, small_text
 from tests.pages.test_pages import run_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +17,7 @@ def button(at: AppTest, label: str):
     return next(b for b in [*at.get("form_submit_button"), *at.button] if b.label == label)
 
 
+@needs_shakespeare
 def test_defaults_render_with_shakespeare_and_no_bidirectional(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception and not at.error
