@@ -329,6 +329,7 @@ def test_max_mean_pooling_ignores_padding():
     assert not np.asarray(nothing).any()  # a text with no words pools to zeros
 
 
+@needs_mr
 def test_pooled_model_with_word_vectors_trains_reloads_and_reads_word_by_word(tmp_path):
     from core import sentiment
     from core.tf import keras_module
