@@ -24,6 +24,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_forecast_prints_the_promised_json():
     out = run_cli(
         "forecast",

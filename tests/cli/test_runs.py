@@ -76,6 +76,7 @@ def test_recipe_round_trips_through_the_command_line():
     assert config_from_args(ForecastConfig, parser().parse_args(args[3:])) == cfg
 
 
+@pytest.mark.slow
 def test_run_reloads_reproduces_exports_and_deletes(tmp_path, store_db):
     first = cli("forecast", *TINY_ARGS)
     store = RunStore()
@@ -124,6 +125,7 @@ def test_run_reloads_reproduces_exports_and_deletes(tmp_path, store_db):
     assert {r["id"] for r in listed} == {imported, again["run_id"]}
 
 
+@pytest.mark.slow
 def test_usage_script_runs_standalone(tmp_path):
     first = cli("forecast", *TINY_ARGS)
     store = RunStore()
@@ -164,6 +166,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_finished_runs(store_db):
     proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip

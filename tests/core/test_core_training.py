@@ -120,6 +120,7 @@ def test_stop_takes_effect_within_one_batch(tmp_path):
     assert len(history) == 1
 
 
+@pytest.mark.slow
 def test_job_manager_queue_stop_and_errors(data_dir):
     mgr = JobManager(RunStore())
     slow = ForecastConfig(**{**TINY.__dict__, "train": TrainingConfig(epochs=200, batch_size=8)})

@@ -130,6 +130,7 @@ def test_a_disk_that_fills_during_training_fails_the_run_and_the_queue_goes_on(t
             mgr.shutdown(timeout=30)
 
 
+@pytest.mark.slow
 def test_an_injected_sqlite_full_error_fails_the_run_and_the_next_job_runs(monkeypatch):
     """Where no tmpfs can be mounted: SQLite's own error, raised by the store mid-training."""
     store = RunStore()

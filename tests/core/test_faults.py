@@ -72,6 +72,7 @@ def test_locked_store_gives_a_message_and_a_fresh_store(data_dir):
         holder.close()
 
 
+@pytest.mark.slow
 def test_queue_and_per_session_limits():
     mgr = JobManager(RunStore(), max_queue=4, max_per_session=2, isolate=False)
     slow = ForecastConfig(**{**TINY.__dict__, "train": TrainingConfig(epochs=300, batch_size=4)})
@@ -122,6 +123,7 @@ def test_fuzzed_csv_tables_only_raise_data_error(rows):
         assert str(exc)
 
 
+@pytest.mark.slow
 def test_a_large_training_process_is_replaced_between_jobs(monkeypatch):
     monkeypatch.setenv("RNN_STUDIO_WORKER_MAX_MB", "1")  # every process is "too large"
     mgr = JobManager(RunStore())

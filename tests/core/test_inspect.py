@@ -85,6 +85,7 @@ def _train(cell: str, tmp_path):
     return memory.train(cfg, TrainContext(run_dir=run_dir))["final"]
 
 
+@pytest.mark.slow
 def test_gates_learn_to_hold_on_where_a_simple_rnn_cannot(tmp_path):
     simple, lstm = _train("simple", tmp_path), _train("lstm", tmp_path)
     for f in (simple, lstm):  # untrained: a coin toss
@@ -142,6 +143,7 @@ def _check_states(model, cfg, run_dir, arch: ArchitectureConfig):
     return layers
 
 
+@pytest.mark.slow
 def test_hidden_state_heatmap_of_a_stored_forecasting_run(tmp_path):
     arch = ArchitectureConfig(cell="lstm", units=6, layers=2, layer_norm=True)
     store, run_id, cfg = _forecast_run(arch)

@@ -76,6 +76,7 @@ def test_folk_songs_parse_from_abc_with_progress():
     assert first["events"][:3] == [[60, 1.0], [64, 1.0], [67, 1.5]]  # F A C, moved down to C E G
 
 
+@pytest.mark.slow
 def test_a_parse_in_two_processes_caches_exactly_what_one_process_does(monkeypatch):
     monkeypatch.setenv("RNN_STUDIO_PARSE_WORKERS", "1")
     one = mc.build_cache("folk", limit=40).read_bytes()
@@ -292,6 +293,7 @@ def test_training_beats_untrained_reloads_and_writes_midi(data_dir, monkeypatch)
 
 
 # --- command line -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_music_cli_prints_the_promised_json(bach_cache, tmp_path):
     from tests.cli.test_cli import run_cli
 

@@ -330,6 +330,7 @@ def test_max_mean_pooling_ignores_padding():
 
 
 @needs_mr
+@pytest.mark.slow
 def test_pooled_model_with_word_vectors_trains_reloads_and_reads_word_by_word(tmp_path):
     from core import sentiment
     from core.tf import keras_module
@@ -398,6 +399,7 @@ def mr_sample_csv(path: Path, n: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_prints_the_promised_json_with_a_prediction(tmp_path):
     csv = mr_sample_csv(tmp_path / "mr.csv", 300)
     out = run_cli("--data", str(csv), "--epochs", "1", "--units", "4", "--max-len", "15", "--vocab", "2000",

@@ -233,6 +233,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300, env=os.environ.copy())  # fmt: skip
 
 
+@pytest.mark.slow
 def test_cli_prints_the_promised_json(tmp_path):
     (tmp_path / "small.txt").write_text(small_text())
     out = run_cli("--data", str(tmp_path / "small.txt"), "--epochs", "1", "--units", "16", "--seq-len", "50",

@@ -60,6 +60,7 @@ def test_forecasting_defaults_render(fresh_app):
         assert widget.help, f"{widget.label} has no help tooltip"
 
 
+@pytest.mark.slow
 def test_forecasting_tiny_training_completes(fresh_app):
     at = AppTest.from_file(FORECAST, default_timeout=60).run()
     at.radio(key="fc_source").set_value("synthetic").run()
@@ -156,6 +157,7 @@ def _two_tiny_runs() -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_runs_page_compares_downloads_and_deletes(fresh_app):
     lstm, gru = _two_tiny_runs()
     at = AppTest.from_file(RUNS, default_timeout=60)
@@ -180,6 +182,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
     assert set(at.dataframe[0].value["Run"]) == {gru}
 
 
+@pytest.mark.slow
 def test_runs_page_opens_a_run_in_its_page(fresh_app):
     lstm, _ = _two_tiny_runs()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()

@@ -130,6 +130,7 @@ class _NeverRuns:
         return getattr(self.inner, name)
 
 
+@pytest.mark.slow
 def test_train_twice_on_one_page_and_the_limit_is_per_person_not_per_tab(fresh_app, monkeypatch):
     import streamlit as st
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.core.test_text import needs_shakespeare, small_text
@@ -63,6 +64,7 @@ def test_latin1_upload_is_read_and_says_so(fresh_app):
     assert any("12,000 characters" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_quick_preset_trains_shows_samples_live_and_generates(fresh_app):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.radio(key="tx_source").set_value("paste").run()

@@ -21,7 +21,7 @@ from core.jobs import JobManager
 from core.runs import RunStore
 from tests.helpers.scale import require_ray
 
-pytestmark = pytest.mark.scale
+pytestmark = [pytest.mark.scale, pytest.mark.slow]  # a two-node Ray cluster per module
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5, arch=ArchitectureConfig(units=4),
