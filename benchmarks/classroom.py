@@ -47,7 +47,7 @@ def run_classroom(n: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from core.runs import RunStore
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+    from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
 
     info: dict = {}
     with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp), info=info) as url:
@@ -122,7 +122,7 @@ def run_classroom(n: int) -> dict:
 
 
 def run() -> list[dict]:
-    from tests.browser import CHROMIUM
+    from tests.helpers.browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return [{"benchmark": "classroom", "skipped": "Chromium is not installed at /usr/bin/chromium"}]

@@ -43,7 +43,7 @@ def _children(pid: int) -> list[int]:
 def _pick(page, label: str) -> None:
     page.get_by_text(label, exact=True).first.click()
     time.sleep(0.5)
-    from tests.browser import wait_idle
+    from tests.helpers.browser import wait_idle
 
     wait_idle(page)
 
@@ -107,7 +107,7 @@ def _round(label: str, only: set[str] | None = None) -> list[dict]:
     from playwright.sync_api import expect
 
     from core.runs import RunStore
-    from tests.browser import chromium_page, streamlit_server, wait_idle
+    from tests.helpers.browser import chromium_page, streamlit_server, wait_idle
 
     records = []
     source = os.environ.get("RNN_STUDIO_DATA", "")
@@ -159,7 +159,7 @@ def _round(label: str, only: set[str] | None = None) -> list[dict]:
 
 
 def run(only: set[str] | None = None) -> list[dict]:
-    from tests.browser import CHROMIUM
+    from tests.helpers.browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return [{"benchmark": "demos", "skipped": "Chromium is not installed at /usr/bin/chromium"}]

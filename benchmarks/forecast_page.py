@@ -41,7 +41,7 @@ def bare_fit_seconds(cfg: ForecastConfig) -> float:
 def page_seconds(wait_before_click: float) -> dict:
     from playwright.sync_api import expect
 
-    from tests.browser import chromium_page, streamlit_server, wait_idle
+    from tests.helpers.browser import chromium_page, streamlit_server, wait_idle
 
     with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp)) as url, chromium_page() as page:
         page.goto(url + "/Forecasting")
@@ -60,7 +60,7 @@ def page_seconds(wait_before_click: float) -> dict:
 def run() -> list[dict]:
     cfg = ForecastConfig()  # the page's defaults
     reference = bare_fit_seconds(cfg)
-    from tests.browser import CHROMIUM
+    from tests.helpers.browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         return [{"benchmark": "forecast_page", "skipped": "Chromium is not installed at /usr/bin/chromium"}]

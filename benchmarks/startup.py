@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.browser import CHROMIUM, chromium_page, free_port
+from tests.helpers.browser import CHROMIUM, chromium_page, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,7 +28,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     yield path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.scale)])
 def store_db(request, monkeypatch):
     """Run the test once on the default SQLite file and once on PostgreSQL (RNN_STUDIO_DB):
     RunStore() and the command line in subprocesses both pick the setting up."""
@@ -36,7 +36,7 @@ def store_db(request, monkeypatch):
         monkeypatch.delenv("RNN_STUDIO_DB", raising=False)
         yield "sqlite"
         return
-    from tests.scale import postgres_schema
+    from tests.helpers.scale import postgres_schema
 
     with postgres_schema() as url:
         monkeypatch.setenv("RNN_STUDIO_DB", url)
@@ -46,7 +46,7 @@ def store_db(request, monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_bach_store(tmp_path_factory) -> Path:
     """The first 10 Bach chorales, parsed once per session (the full corpus takes minutes)."""
-    from tests.music_helpers import build_tiny_bach
+    from tests.helpers.music import build_tiny_bach
 
     return build_tiny_bach(tmp_path_factory.mktemp("tiny-bach"))
 
@@ -54,7 +54,7 @@ def tiny_bach_store(tmp_path_factory) -> Path:
 @pytest.fixture
 def bach_cache(tiny_bach_store, data_dir) -> Path:
     """This test's data directory holds the tiny Bach cache, so `--data bach` uses it."""
-    from tests.music_helpers import install_cache
+    from tests.helpers.music import install_cache
 
     return install_cache(tiny_bach_store, data_dir)
 
