@@ -249,6 +249,7 @@ def test_cli_prints_the_promised_json(tmp_path):
         "generate_chars_per_s",
         "epochs",
         "steps",
+        "cpu_share",
         "chars_per_s",
         "train_seconds",
         "run_id",
