@@ -13,15 +13,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from core.errors import ConfigError  # re-exported: pages and tests import it here
+
 CELLS = ("simple", "lstm", "gru")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
 POOLINGS = ("last", "max_mean")
 PREDICTS = ("change", "level")
-
-
-class ConfigError(ValueError):
-    """A setting a user can choose is out of range; the message says which and why."""
 
 
 def _check(cond: bool, message: str) -> None:

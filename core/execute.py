@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import ConfigError
-from core.datasets import DataError
+from core.errors import USER_ERRORS, TrainingError
 from core.runs import RunStore
 from core.storage_errors import DISK_FULL, is_disk_full
-from core.training import TrainContext, TrainingError
+from core.training import TrainContext
 
 if TYPE_CHECKING:
     from core.jobs import Job
@@ -34,8 +33,6 @@ RUNNERS = {
     "music": "core.music:train",
     "memory": "core.memory:train",
 }
-
-USER_ERRORS = (DataError, ConfigError, TrainingError)
 
 
 def _runner(task: str) -> Callable:
