@@ -335,12 +335,3 @@ def from_dict(cls: type[C], data: dict) -> C:
 
 def to_json(config: Any) -> str:
     return json.dumps(to_dict(config), sort_keys=True)
-
-
-TASK_CONFIGS: dict[str, type] = {
-    "forecast": ForecastConfig,
-    "text": TextConfig,
-    "sentiment": SentimentConfig,
-    "music": MusicConfig,
-    "memory": MemoryConfig,
-}
