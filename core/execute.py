@@ -30,7 +30,7 @@ RUNNERS = _tasks.RUNNERS
 
 
 def _runner(task: str) -> Callable:
-    return _tasks.TASKS[task].train()
+    return _tasks.TASKS[task].trainer()
 
 
 def train_in_dir(

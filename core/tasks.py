@@ -60,7 +60,8 @@ class Task:
     compare_preset: Callable[[], Any] | None = None  # small, quick settings for the cell comparison
     tiny: Callable[[Path], Any] | None = None  # folder -> a config that trains in seconds (tests)
 
-    def train(self) -> Callable:
+    def trainer(self) -> Callable:
+        """The task's train(config, ctx), imported now."""
         return load(self.runner)
 
 
