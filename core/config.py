@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from core.errors import ConfigError  # re-exported: pages and tests import it here
+
 CELLS = ("simple", "lstm", "gru")
 # Each cell's display name, also the Keras layer class that builds it.
 CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -20,10 +22,6 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCALERS = ("minmax", "standard")
 POOLINGS = ("last", "max_mean")
 PREDICTS = ("change", "level")
-
-
-class ConfigError(ValueError):
-    """A setting a user can choose is out of range; the message says which and why."""
 
 
 def _check(cond: bool, message: str) -> None:
@@ -341,12 +339,3 @@ def from_dict(cls: type[C], data: dict) -> C:
 
 def to_json(config: Any) -> str:
     return json.dumps(to_dict(config), sort_keys=True)
-
-
-TASK_CONFIGS: dict[str, type] = {
-    "forecast": ForecastConfig,
-    "text": TextConfig,
-    "sentiment": SentimentConfig,
-    "music": MusicConfig,
-    "memory": MemoryConfig,
-}

@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.errors import DataError  # noqa: F401  (re-exported: most modules import it here)
+
 if TYPE_CHECKING:  # pandas and numpy load on first use: the landing page needs neither
     import pandas as pd
 
 
 MAX_UPLOAD_MB = 50
-
-
-class DataError(ValueError):
-    """Bad or missing input that the user can fix; the message says how."""
 
 
 def data_dir() -> Path:

@@ -8,39 +8,29 @@ SQLite's) is always told in the same sentence.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import ConfigError
-from core.datasets import DataError
+from core import tasks as _tasks
+from core.errors import USER_ERRORS, TrainingError
 from core.runs import RunStore
 from core.storage_errors import DISK_FULL, is_disk_full
-from core.training import TrainContext, TrainingError
+from core.training import TrainContext
 
 if TYPE_CHECKING:
     from core.jobs import Job
 
 EventFn = Callable[[str, dict], None]
 Outcome = tuple[str, dict | None, str]  # (status, result, error)
-# task name -> "module:function"; resolved lazily so no task module loads early.
-RUNNERS = {
-    "forecast": "core.forecasting:train",
-    "text": "core.textgen:train",
-    "sentiment": "core.sentiment:train",
-    "music": "core.music:train",
-    "memory": "core.memory:train",
-}
-
-USER_ERRORS = (DataError, ConfigError, TrainingError)
+# task name -> "module:function" (from the task records); resolved lazily so no task module loads early.
+RUNNERS = _tasks.RUNNERS
 
 
 def _runner(task: str) -> Callable:
-    module, func = RUNNERS[task].split(":")
-    return getattr(importlib.import_module(module), func)
+    return _tasks.TASKS[task].trainer()
 
 
 def train_in_dir(

@@ -320,17 +320,14 @@ def slow_gru_note(ratio: float) -> str:
 
 def _compare_presets() -> dict:
     """Small, quick settings per task for the cell comparison (other tasks use their defaults)."""
-    from core.config import ForecastConfig, MemoryConfig
+    from core.tasks import TASKS
 
-    return {
-        "forecast": ForecastConfig(data="synthetic", synthetic_length=1461, lookback=30),
-        "memory": MemoryConfig(length=50, samples=4000),
-    }
+    return {t.name: t.compare_preset() for t in TASKS.values() if t.compare_preset}
 
 
 def compare_configs(task: str, units: int, epochs: int, seed: int) -> dict:
     """{cell: config}: the task's settings with only the cell differing (same data, seed and size)."""
-    from core.config import TASK_CONFIGS
+    from core.tasks import TASK_CONFIGS
 
     base = _compare_presets().get(task) or TASK_CONFIGS[task]()
     train = dataclasses.replace(base.train, epochs=epochs, seed=seed)

@@ -18,7 +18,8 @@ registered per task in `ADAPTERS`:
 
 `config` is the run's config as a plain dict. Raise `DataError` with a sentence
 for input the model cannot read. To plug in a task (music, say): write the two
-functions and add `ADAPTERS["music"] = InputAdapter(...)`. A task without an
+functions, make an `InputAdapter` of them here and name it in the task's record
+(`adapter="core.inspect_inputs:MUSIC"` in core/tasks.py). A task without an
 adapter uses `SEQUENCE`: token ids (or, for a model reading one number per step,
 numbers) typed separated by spaces.
 """
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from core.datasets import DataError
+from core.tasks import TASKS
 
 MAX_STEPS = 400
 
@@ -283,7 +285,10 @@ MEMORY = InputAdapter(
     lambda run_dir, config: int(config.get("length", 50)),
 )
 
-ADAPTERS: dict[str, InputAdapter] = {"forecast": FORECAST, "memory": MEMORY, "text": TEXT, "sentiment": WORDS}
+# task -> its adapter, named in its record in core.tasks
+ADAPTERS: dict[str, InputAdapter] = {
+    t.name: globals()[t.adapter.split(":")[1]] for t in TASKS.values() if t.adapter
+}
 
 
 def adapter_for(task: str) -> InputAdapter:

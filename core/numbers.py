@@ -33,3 +33,13 @@ def join_words(items: list[str], conjunction: str = "and") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def plain_number(x: float) -> str:
+    """A number as a person writes it: 3 significant digits, no scientific notation."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "-"
+    if x == 0 or abs(x) >= 100:
+        return f"{x:,.0f}"
+    digits = max(0, 2 - math.floor(math.log10(abs(x))))
+    return f"{x:.{min(digits, 8)}f}"

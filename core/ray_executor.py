@@ -171,8 +171,9 @@ def remote_train(payload: dict, channel) -> dict:
     run_dir = Path(tempfile.mkdtemp(prefix="rnn-studio-run-"))
     status, result, error = "failed", None, ""
     try:
-        from core.config import TASK_CONFIGS, from_dict
+        from core.config import from_dict
         from core.jobs import train_in_dir
+        from core.tasks import TASK_CONFIGS
         from core.tf import versions
 
         config = from_dict(TASK_CONFIGS[task], _materialise_data(payload["config"], payload.get("data")))

@@ -19,49 +19,10 @@ import zipfile
 from core.config import CELL_NAMES
 from core.datasets import DataError
 from core.runs import RunStore
+from core.tasks import TASKS
 
 # Per task: how a saved run is reused from Python, as a short standalone script.
-USAGE = {
-    "forecast": """
-from core import forecasting
-
-model, cfg, scaler = forecasting.load(RUN_DIR)
-series = forecasting.load_series(cfg)  # the same data the run trained on
-window = scaler.transform(series.values[-cfg.lookback :])[None]  # (1, lookback, features)
-forecast = scaler.inverse_target(model.predict(window, verbose=0))[0]
-print(f"next {cfg.horizon} value(s) of {series.columns[0]}:", forecast.round(3).tolist())
-""",
-    "text": """
-from core import textgen
-
-generation = textgen.generate_saved(RUN_DIR, "ROMEO:", 400, temperature=0.8, seed=0)
-print(generation.text)
-""",
-    "music": """
-from core import music
-
-melody = music.compose(RUN_DIR, primer=[], n=64, temperature=1.0, top_k=0, seed=0)
-print(len(melody["events"]), "events; measures:", melody["measures"])
-""",
-    "sentiment": """
-from core import sentiment
-
-model, cfg = sentiment.load(RUN_DIR)  # the model takes raw strings
-for review in ["a gripping, beautifully acted film", "not funny, not moving, not worth it"]:
-    print(f"{sentiment.analyse(model, review)['positive']:.3f} positive: {review}")
-""",
-    "memory": """
-import json
-
-from core import memory
-from core.tf import keras_module
-
-cfg = json.loads(open(f"{RUN_DIR}/config.json").read())
-model = keras_module().saving.load_model(f"{RUN_DIR}/model.keras", safe_mode=True)
-x, y, _ = memory.long_test(cfg["length"], 1000, cfg["train"]["seed"])  # the run's long-memory test
-print("accuracy on the long-memory test:", memory.accuracy(model, x, y))
-""",
-}
+USAGE = {t.name: t.usage for t in TASKS.values()}
 
 
 def _best(row: dict, epochs: list[dict] | None = None) -> str:
@@ -104,7 +65,7 @@ def summary(row: dict) -> dict:
 
 
 def recipe_command(row: dict) -> str:
-    from core.__main__ import recipe
+    from core.cli import recipe
 
     if row.get("damaged"):
         return ""

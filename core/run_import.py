@@ -22,9 +22,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from core.config import TASK_CONFIGS, ConfigError, from_dict, to_dict
+from core.config import ConfigError, from_dict, to_dict
 from core.datasets import REGISTRY, DataError, data_dir
 from core.runs import STATUSES, RunStore
+from core.tasks import TASK_CONFIGS, TASKS
 
 MAX_IMPORT_MB = 200  # the zip itself
 MAX_MEMBERS = 64
@@ -124,7 +125,8 @@ def _check_data(task: str, data: str) -> None:
     Inside the RNN and the task pages read what it names."""
     if data in REGISTRY or data in ("seattle", "synthetic", "bach", "folk", "shakespeare", "mr", "imdb"):
         return
-    if task == "forecast" and data.startswith("stocks:") and "/" not in data:
+    prefix = TASKS[task].fetched_data  # stocks:TICKER, fetched by name
+    if prefix and data.startswith(prefix) and "/" not in data:
         return
     try:
         inside = Path(data).resolve().is_relative_to(data_dir().resolve())

@@ -29,11 +29,11 @@ from pathlib import Path
 from core.datasets import DataError, data_dir
 from core.rundb import open_db
 from core.storage_errors import is_disk_full, user_message
+from core.tasks import TASKS as TASK_RECORDS
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
-# The tasks a row may name (core.jobs.RUNNERS has one runner per task; listed here so the store
-# imports no task code).
-TASKS = ("forecast", "text", "sentiment", "music", "memory")
+# The tasks a row may name (the records in core.tasks, which import no task code).
+TASKS = tuple(TASK_RECORDS)
 ACTIVE = ("queued", "running")
 
 

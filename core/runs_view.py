@@ -8,9 +8,9 @@ data set is on another scale.
 
 from __future__ import annotations
 
-import math
-
+from core.numbers import plain_number
 from core.recipes import summary
+from core.tasks import TASKS
 
 # summary key -> header; the order is the table's. The run id starts with the date and time it
 # was made and the seed is on the run's card, so neither takes a column: the table fits 1440 px.
@@ -24,35 +24,16 @@ COLUMNS = {
     "duration_s": "Training time (s)",
     "where": "Trained on",
 }
-TASK_NAMES = {
-    "forecast": "Forecasting",
-    "text": "Shakespeare",
-    "music": "Music",
-    "sentiment": "Sentiment",
-    "memory": "Inside the RNN",
-}
-
-
-def plain_number(x: float) -> str:
-    """A number as a person writes it: 3 significant digits, no scientific notation."""
-    if not isinstance(x, int | float) or not math.isfinite(x):
-        return "-"
-    if x == 0 or abs(x) >= 100:
-        return f"{x:,.0f}"
-    digits = max(0, 2 - math.floor(math.log10(abs(x))))
-    return f"{x:.{min(digits, 8)}f}"
+TASK_NAMES = {t.name: t.title for t in TASKS.values()}
 
 
 def result(row: dict) -> str:
     """The run's headline number on held-out data, in words with its unit."""
     final, task = row.get("final") or {}, row["task"]
     test = final.get("test") if isinstance(final.get("test"), dict) else {}
-    if task == "forecast" and isinstance(test.get("rnn"), dict):
-        return f"mean error {plain_number(test['rnn'].get('mae'))} ({final.get('column', 'data units')})"
-    if task == "text" and "bits_per_char" in final:
-        return f"{plain_number(final['bits_per_char'])} bits per character"
-    if task == "music" and "val_nll" in final:
-        return f"{plain_number(final['val_nll'])} nats per note"
+    record = TASKS.get(task)
+    if record and record.result and (words := record.result(final, test)):
+        return words
     if isinstance(test.get("accuracy"), int | float):
         return f"{test['accuracy']:.1%} correct"
     if isinstance(final.get("val_loss"), int | float):

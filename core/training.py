@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import TrainingConfig
+from core.errors import TrainingError  # noqa: F401  (re-exported)
 from core.tf import keras_module
 
 EventFn = Callable[[str, dict], None]
-
-
-class TrainingError(RuntimeError):
-    """Training went wrong in a way the user can fix (the message says how)."""
 
 
 def _noop(kind: str, payload: dict) -> None:

@@ -57,9 +57,10 @@ def main() -> None:
 
     threading.Thread(target=read_commands, daemon=True).start()
 
-    from core.config import TASK_CONFIGS, from_dict
+    from core.config import from_dict
     from core.jobs import USER_ERRORS, execute, failure_message
     from core.runs import RunStore
+    from core.tasks import TASK_CONFIGS
     from core.tf import keras_module
 
     keras_module()  # pay for the TensorFlow import before the first job arrives

@@ -15,20 +15,18 @@ import streamlit as st
 
 from core import memory
 from core.charts import cell_loss_chart, clipping_chart, gradient_norm_chart
-from core.config import CELL_NAMES, TASK_CONFIGS
+from core.config import CELL_NAMES
 from core.datasets import DataError
 from core.inspect import compare_configs, param_count, seconds_per_epoch, slow_gru_note
-from core.jobs import RUNNERS
 from core.runs import ACTIVE
+from core.tasks import COMPARE_ORDER, TASKS
 from ui.panel import POLL_SECONDS, manager, scroll_to_progress, session_id
 from ui.state import shared_settings
 
 P = "in"
 TF_NOTE = "the first time loads TensorFlow, about 10 s"
-LOSS_NAMES = {"forecast": "validation loss (mean squared error, scaled values)",
-              "memory": "validation loss (cross-entropy, nats)", "text": "validation loss (nats per character)"}  # fmt: skip
-TASK_NAMES = {"memory": "Long-memory toy task", "forecast": "Forecasting (synthetic temperatures)",
-              "text": "Shakespeare (characters)", "music": "Music (notes)", "sentiment": "Sentiment (reviews)"}  # fmt: skip
+LOSS_NAMES = {t.name: t.loss_name for t in TASKS.values()}
+TASK_NAMES = {name: TASKS[name].compare_title for name in COMPARE_ORDER}
 
 
 # --- three jobs, one per cell --------------------------------------------------------------
@@ -211,10 +209,9 @@ def _memory_results(snaps: dict) -> None:
 def _held_out(task: str, final: dict) -> str:
     """Each run's own test score beside its baseline, in a few words."""
     test = final.get("test") or {}
-    if task == "forecast" and "rnn" in test:
-        return f"test MAE {test['rnn']['mae']:.3g} (persistence {test['persistence']['mae']:.3g})"
-    if task == "memory" and "accuracy" in test:
-        return f"accuracy {test['accuracy']:.2f} (chance {test['chance']:.2f})"
+    record = TASKS.get(task)
+    if record and record.held_out and (words := record.held_out(final, test)):
+        return words
     if isinstance(test.get("accuracy"), int | float):
         return f"test accuracy {test['accuracy']:.3f}"
     return (
@@ -223,8 +220,7 @@ def _held_out(task: str, final: dict) -> str:
 
 
 def compare_cells() -> None:
-    tasks = [t for t in TASK_NAMES if t in TASK_CONFIGS and t in RUNNERS]
-    tasks += [t for t in RUNNERS if t in TASK_CONFIGS and t not in tasks]
+    tasks = [*COMPARE_ORDER, *(t for t in TASKS if t not in COMPARE_ORDER)]
     with shared_settings(P), st.form(f"{P}__cmp_form", border=False):
         c1, c2, c3, c4 = st.columns(4)
         task = c1.selectbox("Task", tasks, format_func=lambda t: TASK_NAMES.get(t, t), key=f"{P}_cmp_task",

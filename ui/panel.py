@@ -16,18 +16,13 @@ from core.datasets import DataError
 from core.eta import fmt_seconds, time_left_text
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
+from core.tasks import TASKS
 from ui.owner import owner_id
 
 POLL_SECONDS = 1.0
 QUEUED_POLL_SECONDS = 3.0
 # task -> (page file, widget-key prefix); the Runs page opens runs through this.
-TASK_PAGES = {
-    "forecast": ("pages/1_Forecasting.py", "fc"),
-    "text": ("pages/2_Shakespeare.py", "tx"),
-    "music": ("pages/3_Music.py", "mu"),
-    "sentiment": ("pages/4_Sentiment.py", "se"),
-    "memory": ("pages/5_Inside_the_RNN.py", "in"),
-}
+TASK_PAGES = {t.name: (t.page, t.prefix) for t in TASKS.values()}
 
 
 @st.cache_resource(show_spinner=False)
