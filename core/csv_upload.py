@@ -14,7 +14,10 @@ import io
 import time
 from typing import TYPE_CHECKING
 
-from core.datasets import MAX_UPLOAD_MB, DataError
+from core.errors import DataError
+
+# The Streamlit server refuses larger uploads too (.streamlit/config.toml, server.maxUploadSize).
+MAX_UPLOAD_MB = 50
 
 if TYPE_CHECKING:
     import pandas as pd

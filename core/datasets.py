@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.csv_upload import MAX_UPLOAD_MB  # noqa: F401  (re-exported: pages and tests import it here)
 from core.errors import DataError  # noqa: F401  (re-exported: most modules import it here)
 
 if TYPE_CHECKING:  # pandas and numpy load on first use: the landing page needs neither
     import pandas as pd
-
-
-MAX_UPLOAD_MB = 50
 
 
 def data_dir() -> Path:
