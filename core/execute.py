@@ -21,7 +21,7 @@ from core.storage_errors import DISK_FULL, is_disk_full
 from core.training import TrainContext
 
 if TYPE_CHECKING:
-    from core.jobs import Job
+    from core.job import Job
 
 EventFn = Callable[[str, dict], None]
 Outcome = tuple[str, dict | None, str]  # (status, result, error)

@@ -20,12 +20,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from core import upload_names
 from core.config import to_dict
 from core.datasets import DataError
-from core.eta import ProgressClock
 from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and tests import them here)
     RUNNERS,
     USER_ERRORS,
@@ -34,54 +32,13 @@ from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and 
     run_in_thread,
     train_in_dir,
 )
+from core.job import Job  # noqa: F401  (the record of one job, re-exported)
 from core.process_backend import ProcessBackend
 from core.runs import ACTIVE, RunStore
 from core.storage_errors import DISK_FULL, is_disk_full
 
 MAX_BATCH_POINTS = 500
 SPACE_POLL_S = 2.0  # how often a queue stopped by a full disk checks for free space
-
-
-@dataclass
-class Job:
-    id: str  # equals the run id in the store
-    task: str
-    config: object
-    session: str = ""
-    status: str = "queued"
-    created: float = field(default_factory=time.time)
-    started: float | None = None
-    finished: float | None = None
-    progress: float = 0.0
-    epochs: list = field(default_factory=list)
-    batches: list = field(default_factory=list)
-    extras: dict = field(default_factory=dict)  # task-specific live data, e.g. samples
-    message: str = ""
-    error: str = ""
-    result: dict | None = None
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    clock: ProgressClock = field(default_factory=ProgressClock)  # this run's measured progress
-
-    def snapshot(self, position: int) -> dict:
-        now = time.time()
-        elapsed = (self.finished or now) - self.started if self.started else 0.0
-        eta = self.clock.eta(now) if self.status == "running" else None
-        return {
-            "id": self.id,
-            "task": self.task,
-            "config": self.config,
-            "status": self.status,
-            "position": position,
-            "progress": self.progress,
-            "elapsed": elapsed,
-            "eta": eta,
-            "epochs": list(self.epochs),
-            "batches": list(self.batches),
-            "extras": dict(self.extras),
-            "message": self.message,
-            "error": self.error,
-            "result": self.result,
-        }
 
 
 class LocalExecutor:

@@ -21,7 +21,7 @@ from core.execute import EventFn, Outcome
 from core.runs import RunStore
 
 if TYPE_CHECKING:
-    from core.jobs import Job
+    from core.job import Job
 
 
 class ProcessBackend:

@@ -172,7 +172,7 @@ def remote_train(payload: dict, channel) -> dict:
     status, result, error = "failed", None, ""
     try:
         from core.config import from_dict
-        from core.jobs import train_in_dir
+        from core.execute import train_in_dir
         from core.tasks import TASK_CONFIGS
         from core.tf import versions
 
@@ -181,7 +181,7 @@ def remote_train(payload: dict, channel) -> dict:
         fingerprint = lambda fp: emit("_fingerprint", {"fingerprint": fp})  # noqa: E731
         status, result = train_in_dir(task, config, run_dir, emit, stop, fingerprint)
     except Exception as exc:
-        from core.jobs import USER_ERRORS, failure_message
+        from core.execute import USER_ERRORS, failure_message
 
         if not isinstance(exc, USER_ERRORS):
             traceback.print_exc()
