@@ -232,6 +232,7 @@ def train(cfg: ForecastConfig, ctx) -> dict:
         cfg.horizon,
         change=cfg.predict == "change",
         highway=linear if cfg.highway else None,
+        head_name="forecast",  # the name every saved forecasting model's output layer has had
     )
     model.compile(optimizer=make_optimizer(cfg.train), loss="mse", metrics=["mae"])
     ctx.status("Training...")

@@ -95,12 +95,14 @@ def build_regressor(
     outputs: int,
     change: bool = False,
     highway: tuple | None = None,
+    head_name: str = "head",
 ):
     """Windows in, a vector of `outputs` future values out (the forecasting head).
 
     `change`: the network reads the target as its change from the window's last value and
     predicts the change from it, so "the same as the last value" is where it starts, and values
     outside the training range stay reachable (a level learned on a rising series never is).
+    `head_name`: the output layer's name (saved models carry it; each task picks its own).
     `highway`: (kernel, bias) of a linear autoregression fitted on the training split, as a
     fixed linear path from the window to the forecast (the "highway" of LSTNet, Lai et al.
     2018, here fitted in closed form and frozen). The recurrent head starts at zero, so the
@@ -117,7 +119,7 @@ def build_regressor(
     if arch.dropout > 0:
         h = keras.layers.Dropout(arch.dropout, name="head_dropout")(h)
     zero = "zeros" if highway is not None else "glorot_uniform"
-    out = keras.layers.Dense(outputs, kernel_initializer=zero, name="forecast")(h)  # (batch, horizon)
+    out = keras.layers.Dense(outputs, kernel_initializer=zero, name=head_name)(h)  # (batch, horizon)
     if highway is not None:
         kernel, bias = highway
         flat = keras.layers.Flatten(name="window_flat")(inputs)  # (batch, time * features)

@@ -59,6 +59,7 @@ class Task:
     held_out: Callable[[dict, dict], str] | None = None  # (final, test) -> the comparison's words
     compare_preset: Callable[[], Any] | None = None  # small, quick settings for the cell comparison
     tiny: Callable[[Path], Any] | None = None  # folder -> a config that trains in seconds (tests)
+    data_sets: tuple[str, ...] = ()  # its built-in data sets (core.datasets.REGISTRY names)
 
     def trainer(self) -> Callable:
         """The task's train(config, ctx), imported now."""
@@ -204,6 +205,7 @@ print("accuracy on the long-memory test:", memory.accuracy(model, x, y))
 """
 
 FORECAST = Task(
+    data_sets=("employment", "seattle", "synthetic", "stocks"),
     name="forecast",
     config=ForecastConfig,
     runner="core.forecasting:train",
@@ -224,6 +226,7 @@ FORECAST = Task(
     tiny=_tiny_forecast,
 )
 TEXT = Task(
+    data_sets=("shakespeare",),
     name="text",
     config=TextConfig,
     runner="core.textgen:train",
@@ -242,6 +245,7 @@ TEXT = Task(
     tiny=_tiny_text,
 )
 SENTIMENT = Task(
+    data_sets=("mr", "imdb"),
     name="sentiment",
     config=SentimentConfig,
     runner="core.sentiment:train",
@@ -258,6 +262,7 @@ SENTIMENT = Task(
     tiny=_tiny_sentiment,
 )
 MUSIC = Task(
+    data_sets=("bach", "folk"),
     name="music",
     config=MusicConfig,
     runner="core.music:train",
@@ -294,8 +299,8 @@ MEMORY = Task(
 # name -> record, in the order the store and its messages list them
 TASKS: dict[str, Task] = {t.name: t for t in (FORECAST, TEXT, SENTIMENT, MUSIC, MEMORY)}
 # The orders people see them in: the command line's help, and the cell comparison's choices.
-CLI_ORDER = ("forecast", "sentiment", "text", "music", "memory")
-COMPARE_ORDER = ("memory", "forecast", "text", "music", "sentiment")
+CLI_ORDER = tuple(t.name for t in (FORECAST, SENTIMENT, TEXT, MUSIC, MEMORY))
+COMPARE_ORDER = tuple(t.name for t in (MEMORY, FORECAST, TEXT, MUSIC, SENTIMENT))
 
 TASK_CONFIGS: dict[str, type] = {t.name: t.config for t in TASKS.values()}
 RUNNERS: dict[str, str] = {t.name: t.runner for t in TASKS.values()}

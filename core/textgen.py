@@ -90,7 +90,9 @@ def check_length(text: str) -> None:
 
 def read_corpus(data: str) -> tuple[str, str]:
     """(text, encoding) of a built-in set name or a .txt path."""
-    if data in REGISTRY and REGISTRY[data].task == "text":
+    from core.tasks import TASKS
+
+    if data in REGISTRY and data in TASKS["text"].data_sets:
         return fetch(data).read_text(encoding="utf-8"), "UTF-8"
     path = Path(data)
     if path.suffix.lower() != ".txt":
