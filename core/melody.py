@@ -225,8 +225,14 @@ def measures(events, mode: str | None = None) -> dict:
     pitches = np.array([p for p, _ in events if p >= 0])
     out = {"events": len(events)}
     if len(pitches) == 0:
-        return {**out, "in_scale": 0.0, "pitch_class_entropy": 0.0, "range": 0,
-                "step_share": 0.0, "repeat_share": 0.0}  # fmt: skip
+        return {
+            **out,
+            "in_scale": 0.0,
+            "pitch_class_entropy": 0.0,
+            "range": 0,
+            "step_share": 0.0,
+            "repeat_share": 0.0,
+        }
     scale = SCALES[mode or mode_of(events)]
     pc = np.bincount(pitches % 12, minlength=12) / len(pitches)
     moves = np.abs(np.diff(pitches))  # rests are skipped: the move is between sounding notes

@@ -112,8 +112,15 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((p > 0.5) == (y > 0.5)))
 
 
-def clipping_demo(length: int = 50, scale: float = 3.0, clip: float = 1.0, steps: int = 15,
-                  learning_rate: float = 0.05, units: int = 32, seed: int = 0) -> dict:  # fmt: skip
+def clipping_demo(
+    length: int = 50,
+    scale: float = 3.0,
+    clip: float = 1.0,
+    steps: int = 15,
+    learning_rate: float = 0.05,
+    units: int = 32,
+    seed: int = 0,
+) -> dict:
     """The same SimpleRNN trained with plain SGD, without and with gradient clipping.
 
     Per step: the loss, the largest gradient norm, the size of the update (the
@@ -140,12 +147,17 @@ def clipping_demo(length: int = 50, scale: float = 3.0, clip: float = 1.0, steps
             grads = tape.gradient(loss, model.trainable_weights)
             opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
             after = [w.numpy() for w in model.trainable_weights]
-            rows.append({
-                "loss": float(loss),
-                "grad_norm": float(max(np.linalg.norm(g) for g in grads)),
-                "update_norm": float(max(np.linalg.norm(a - b) for a, b in zip(after, before, strict=True))),
-                "weight_norm": float(np.sqrt(sum(np.sum(b**2) for b in before))),  # all weights, before the step
-            })  # fmt: skip
+            rows.append(
+                {
+                    "loss": float(loss),
+                    "grad_norm": float(max(np.linalg.norm(g) for g in grads)),
+                    "update_norm": float(
+                        max(np.linalg.norm(a - b) for a, b in zip(after, before, strict=True))
+                    ),
+                    # all weights, before the step
+                    "weight_norm": float(np.sqrt(sum(np.sum(b**2) for b in before))),
+                }
+            )
         out[name] = rows
     return out
 
@@ -193,7 +205,15 @@ def train(cfg: MemoryConfig, ctx) -> dict:
     return {"final": final, "display": display, "history": history}
 
 
-def config_for(cell: str, length: int = 50, scale: float = 1.0, epochs: int = 5, units: int = 32,
-               seed: int = 0, samples: int = 4000) -> MemoryConfig:  # fmt: skip
+def config_for(
+    cell: str,
+    length: int = 50,
+    scale: float = 1.0,
+    epochs: int = 5,
+    units: int = 32,
+    seed: int = 0,
+    samples: int = 4000,
+) -> MemoryConfig:
     train = TrainingConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, seed=seed)
-    return MemoryConfig(length, scale, samples, ArchitectureConfig(cell=cell, units=units), train)
+    arch = ArchitectureConfig(cell=cell, units=units)
+    return MemoryConfig(length=length, recurrent_scale=scale, samples=samples, arch=arch, train=train)

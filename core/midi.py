@@ -184,8 +184,10 @@ def top_line(notes: list[tuple[float, float, int]]) -> list[tuple[int, float]]:
     At each onset the highest new note wins, unless a higher melody note is still
     sounding; each note lasts until its end or the next melody onset.
     """
-    snap = [(round(a / GRID) * GRID, max(round(b / GRID) * GRID, round(a / GRID) * GRID + GRID), p)
-            for a, b, p in notes]  # fmt: skip
+    snap = [
+        (round(a / GRID) * GRID, max(round(b / GRID) * GRID, round(a / GRID) * GRID + GRID), p)
+        for a, b, p in notes
+    ]
     snap.sort(key=lambda n: (n[0], -n[2]))
     line: list[list] = []  # [onset, end, pitch]
     for onset, end, pitch in snap:

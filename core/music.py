@@ -117,8 +117,14 @@ def prepare(cfg: MusicConfig, progress=None, stop=None) -> Prepared:
         raise DataError(
             "No note occurs twice in the training pieces, so there is no pattern to learn: add music."
         )
-    return Prepared(corpus, train_idx, held_idx, vocab,
-                    [vocab.encode(tokens[i]) for i in train_idx], [vocab.encode(tokens[i]) for i in held_idx])  # fmt: skip
+    return Prepared(
+        corpus,
+        train_idx,
+        held_idx,
+        vocab,
+        [vocab.encode(tokens[i]) for i in train_idx],
+        [vocab.encode(tokens[i]) for i in held_idx],
+    )
 
 
 def describe(cfg: MusicConfig) -> dict:
@@ -152,8 +158,10 @@ def _snippet_callback(ctx, p: Prepared, primer: list[int]):
         def on_epoch_end(self, epoch, logs=None):
             net = NumpyStack.from_keras(self.model)
             ids = generate(net, primer, SNIPPET_EVENTS, 1.0, 0, seed=0)
-            ctx.on_event("sample", {"epoch": epoch + 1, "primer": p.vocab.events(primer),
-                                    "events": p.vocab.events(ids)})  # fmt: skip
+            ctx.on_event(
+                "sample",
+                {"epoch": epoch + 1, "primer": p.vocab.events(primer), "events": p.vocab.events(ids)},
+            )
 
     return Snippet()
 
@@ -212,7 +220,7 @@ def train(cfg: MusicConfig, ctx) -> dict:
         "held_out": [
             {k: piece[k] for k in ("name", "key", "mode", "bar", "first_bar", "events")}
             for piece in p.held_pieces
-        ],  # fmt: skip
+        ],
         "vocab_size": len(p.vocab.tokens),
         "train_tokens": int(sum(len(s) - 1 for s in p.train_seqs)),
         "held_tokens": int(sum(len(s) - 1 for s in p.held_seqs)),
@@ -267,8 +275,13 @@ def compose(run_dir, primer: list[str], n: int, temperature: float, top_k: int, 
     ids = [vocab.nearest(t) for t in primer]
     rnn = vocab.events(generate(net, ids, n, temperature, top_k, seed))
     chain = vocab.events(markov.generate(ids, n, temperature, top_k, seed))
-    return {"primer": vocab.events(ids), "events": rnn, "markov_events": chain,
-            "measures": ml.measures(rnn), "markov_measures": ml.measures(chain)}  # fmt: skip
+    return {
+        "primer": vocab.events(ids),
+        "events": rnn,
+        "markov_events": chain,
+        "measures": ml.measures(rnn),
+        "markov_measures": ml.measures(chain),
+    }
 
 
 def verdict(final: dict) -> str:

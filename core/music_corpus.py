@@ -235,8 +235,14 @@ def build_cache(name: str, progress: ProgressFn | None = None, stop=None, limit:
             progress(i + 1, count)
     path = cache_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"version": CACHE_VERSION, "corpus": name, "files": count, "skipped": skipped,
-           "duplicates": duplicates, "pieces": pieces}  # fmt: skip
+    doc = {
+        "version": CACHE_VERSION,
+        "corpus": name,
+        "files": count,
+        "skipped": skipped,
+        "duplicates": duplicates,
+        "pieces": pieces,
+    }
     tmp = path.with_suffix(".part")
     tmp.write_text(json.dumps(doc))
     tmp.replace(path)
