@@ -170,10 +170,10 @@ TEXT = InputAdapter(
 
 
 # --- sentiment (any model that reads raw strings through TextVectorization) ---------
-POSITIVE = frozenset({"good", "great", "excellent", "wonderful", "best", "love", "loved", "enjoyable", "funny",
-                      "beautiful", "brilliant", "fun"})  # fmt: skip
-NEGATIVE = frozenset({"bad", "worst", "awful", "boring", "dull", "terrible", "poor", "waste", "stupid", "mess",
-                      "hate", "fails"})  # fmt: skip
+POSITIVE = frozenset(
+    "good great excellent wonderful best love loved enjoyable funny beautiful brilliant fun".split()
+)
+NEGATIVE = frozenset("bad worst awful boring dull terrible poor waste stupid mess hate fails".split())
 
 
 def _vectorizer(model):
