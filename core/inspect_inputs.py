@@ -171,9 +171,37 @@ TEXT = InputAdapter(
 
 # --- sentiment (any model that reads raw strings through TextVectorization) ---------
 POSITIVE = frozenset(
-    "good great excellent wonderful best love loved enjoyable funny beautiful brilliant fun".split()
+    {
+        "good",
+        "great",
+        "excellent",
+        "wonderful",
+        "best",
+        "love",
+        "loved",
+        "enjoyable",
+        "funny",
+        "beautiful",
+        "brilliant",
+        "fun",
+    }
 )
-NEGATIVE = frozenset("bad worst awful boring dull terrible poor waste stupid mess hate fails".split())
+NEGATIVE = frozenset(
+    {
+        "bad",
+        "worst",
+        "awful",
+        "boring",
+        "dull",
+        "terrible",
+        "poor",
+        "waste",
+        "stupid",
+        "mess",
+        "hate",
+        "fails",
+    }
+)
 
 
 def _vectorizer(model):
