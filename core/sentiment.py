@@ -5,7 +5,9 @@ is fitted on the training split only, turns them into word ids; an Embedding tha
 masks padding feeds the shared recurrent stack, then dropout and a sigmoid. The
 network trains on word ids computed once (no string work per batch); the saved
 model wraps the same layers behind a string input. Beside it, TF-IDF (1-2 grams)
-with logistic regression is fitted on the same training split.
+with logistic regression is fitted on the same training split. The custom layers
+live in `core.sentiment_layers`, the words' starting numbers in `core.sentiment_words`
+(both also imported from here).
 """
 
 from __future__ import annotations

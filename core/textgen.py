@@ -10,7 +10,7 @@ line say how many there are. In a prompt, unseen characters are left out and
 named (the model has no learned meaning for them); generation never emits one.
 
 Writing with the trained model lives in `core.textsample` (re-exported here, so
-pages and tests use one module).
+pages and tests use one module); the training callbacks in `core.text_callbacks`.
 """
 
 from __future__ import annotations
