@@ -170,10 +170,38 @@ TEXT = InputAdapter(
 
 
 # --- sentiment (any model that reads raw strings through TextVectorization) ---------
-POSITIVE = frozenset({"good", "great", "excellent", "wonderful", "best", "love", "loved", "enjoyable", "funny",
-                      "beautiful", "brilliant", "fun"})  # fmt: skip
-NEGATIVE = frozenset({"bad", "worst", "awful", "boring", "dull", "terrible", "poor", "waste", "stupid", "mess",
-                      "hate", "fails"})  # fmt: skip
+POSITIVE = frozenset(
+    {
+        "good",
+        "great",
+        "excellent",
+        "wonderful",
+        "best",
+        "love",
+        "loved",
+        "enjoyable",
+        "funny",
+        "beautiful",
+        "brilliant",
+        "fun",
+    }
+)
+NEGATIVE = frozenset(
+    {
+        "bad",
+        "worst",
+        "awful",
+        "boring",
+        "dull",
+        "terrible",
+        "poor",
+        "waste",
+        "stupid",
+        "mess",
+        "hate",
+        "fails",
+    }
+)
 
 
 def _vectorizer(model):

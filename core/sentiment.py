@@ -5,12 +5,13 @@ is fitted on the training split only, turns them into word ids; an Embedding tha
 masks padding feeds the shared recurrent stack, then dropout and a sigmoid. The
 network trains on word ids computed once (no string work per batch); the saved
 model wraps the same layers behind a string input. Beside it, TF-IDF (1-2 grams)
-with logistic regression is fitted on the same training split.
+with logistic regression is fitted on the same training split. The custom layers
+live in `core.sentiment_layers`, the words' starting numbers in `core.sentiment_words`
+(both also imported from here).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ import numpy as np
 from core.config import SentimentConfig
 from core.reviews import EXAMPLES, prepare
 from core.saving import load_run, save_run
+from core.sentiment_layers import attention_layer, pool_layer  # also imported from here
+from core.sentiment_words import word_polarity, word_vectors  # also imported from here
 from core.tf import keras_module
 
 # TextVectorization's default standardisation, mirrored so a person sees the words the model reads.
@@ -71,140 +74,6 @@ def verdict(rnn: dict, base: dict) -> str:
 
 
 # --- the model -------------------------------------------------------------
-@functools.cache
-def attention_layer():
-    """The attention pooling layer class, made (and registered for loading) at first use."""
-    keras = keras_module()
-    ops = keras.ops
-
-    @keras.saving.register_keras_serializable(package="rnn_studio")
-    class AttentionPool(keras.layers.Layer):
-        """Additive attention: score each word's output, softmax over real words, weighted sum."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.supports_masking = True
-
-        def build(self, input_shape):
-            d = input_shape[-1]
-            self.w = self.add_weight(name="w", shape=(d, d), initializer="glorot_uniform")
-            self.b = self.add_weight(name="b", shape=(d,), initializer="zeros")
-            self.u = self.add_weight(name="u", shape=(d,), initializer="glorot_uniform")
-
-        def call(self, x, mask=None):  # x: (batch, time, units)
-            scores = ops.tensordot(ops.tanh(ops.tensordot(x, self.w, 1) + self.b), self.u, 1)  # (batch, time)
-            if mask is not None:  # padding gets no weight
-                scores = ops.where(mask, scores, -1e9)
-            weights = ops.softmax(scores, axis=-1)  # (batch, time), sums to 1
-            return ops.sum(x * weights[..., None], axis=1), weights  # (batch, units), (batch, time)
-
-        def compute_mask(self, x, mask=None):
-            return [None, None]
-
-        def compute_output_shape(self, shape):
-            return (shape[0], shape[-1]), (shape[0], shape[1])
-
-    return AttentionPool
-
-
-@functools.cache
-def pool_layer():
-    """The max-and-mean pooling layer class, made (and registered for loading) at first use."""
-    keras = keras_module()
-    ops = keras.ops
-
-    @keras.saving.register_keras_serializable(package="rnn_studio")
-    class MaxMeanPool(keras.layers.Layer):
-        """Each feature's largest and average value over the real words (padding left out)."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.supports_masking = True
-
-        def call(self, x, mask=None):  # x: (batch, time, units)
-            if mask is None:
-                return ops.concatenate([ops.max(x, axis=1), ops.mean(x, axis=1)], axis=-1)
-            m = ops.cast(mask, x.dtype)[..., None]  # (batch, time, 1), 1 on real words
-            peak = ops.max(ops.where(m > 0, x, -1e9), axis=1)  # (batch, units)
-            mean = ops.sum(x * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)  # (batch, units)
-            # A text with no word at all (only padding) pools to zeros, not -1e9.
-            peak = ops.where(ops.sum(m, axis=1) > 0, peak, 0.0)
-            return ops.concatenate([peak, mean], axis=-1)  # (batch, 2 * units)
-
-        def compute_mask(self, x, mask=None):
-            return None
-
-        def compute_output_shape(self, shape):
-            return (shape[0], 2 * shape[-1])
-
-    return MaxMeanPool
-
-
-def word_vectors(ids: np.ndarray, vocab_size: int, dim: int, window: int = 5) -> np.ndarray:
-    """Word vectors from the training split alone (`ids`: its word ids, (texts, max_len)): which
-    words appear near which (PPMI), compressed to `dim` numbers per word by SVD. Row i is the
-    vector of word id i; padding (0) and unknown words (1) get zeros.
-
-    Words that keep the same company get similar vectors ("boring" near "lame" and "formulaic"),
-    so the network starts from related words being related instead of from noise.
-    """
-    from scipy.sparse import coo_matrix
-    from sklearn.utils.extmath import randomized_svd
-
-    gap = np.zeros((len(ids), window), dtype=ids.dtype)  # between two texts, so no pair spans them
-    stream = np.concatenate([ids, gap], axis=1).ravel()
-    rows, cols, vals = [], [], []
-    for d in range(1, window + 1):  # every pair of known words d apart
-        a, b = stream[:-d], stream[d:]
-        keep = (a > 1) & (b > 1)
-        rows += [a[keep], b[keep]]
-        cols += [b[keep], a[keep]]
-        vals += [np.full(2 * keep.sum(), 1.0 / d)]  # nearer words count more
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    n = vocab_size
-    counts = coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
-    total = counts.sum()
-    word_p = np.asarray(counts.sum(axis=1)).ravel() / total
-    ctx = np.asarray(counts.sum(axis=0)).ravel() ** 0.75  # smoothed context distribution
-    ctx_p = ctx / ctx.sum()
-    coo = counts.tocoo()
-    pmi = np.log(coo.data / total / (word_p[coo.row] * ctx_p[coo.col]))
-    keep = pmi > 0
-    ppmi = coo_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=(n, n)).tocsr()
-    k = min(dim, n - 1)
-    u, s, _ = randomized_svd(ppmi, n_components=k, n_iter=3, random_state=0)
-    vectors = np.zeros((n, dim), dtype="float32")
-    seen = np.diff(ppmi.indptr) > 0  # words with at least one neighbour; the rest stay at zero
-    vectors[seen, :k] = (u * np.sqrt(s))[seen]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = np.where(norms > 0, vectors / np.maximum(norms, 1e-12), 0.0)  # unit length
-    return (vectors * 0.05 * np.sqrt(dim)).astype("float32")  # about +-0.05 per number, as Keras's default
-
-
-def word_polarity(ids: np.ndarray, labels: np.ndarray, vocab_size: int, scale: float = 3.0) -> np.ndarray:
-    """Each word's lean in the training split alone (`ids`, `labels`: its word ids and 0/1 labels).
-
-    The naive-Bayes log-count ratio (Wang and Manning, 2012): log of the share of positive
-    reviews that contain the word over the share of negative ones, counting each word once
-    per review, with one extra count on each side so that a word seen twice cannot claim
-    certainty. Scaled so the most one-sided word reads +-`scale`. Returns (vocab_size, 1);
-    padding (0) and unknown words (1) get 0.
-    """
-    from scipy.sparse import csr_matrix
-
-    n, t = ids.shape
-    rows, words = np.repeat(np.arange(n), t), ids.ravel()
-    real = words > 1  # padding and unknown words are not words
-    seen = csr_matrix((np.ones(real.sum()), (rows[real], words[real])), shape=(n, vocab_size))
-    seen.data[:] = 1.0  # a word counts once per review
-    pos = 1.0 + np.asarray(seen[labels == 1].sum(axis=0)).ravel()
-    neg = 1.0 + np.asarray(seen[labels != 1].sum(axis=0)).ravel()
-    ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
-    ratio[:2] = 0.0
-    peak = np.abs(ratio).max()
-    return (ratio / peak * scale if peak > 0 else ratio).astype("float32")[:, None]
-
-
 def make_vectorizer(cfg: SentimentConfig, train_texts: list[str]):
     """Word ids from raw strings; the vocabulary comes from the training split alone."""
     keras = keras_module()

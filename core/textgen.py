@@ -10,7 +10,7 @@ line say how many there are. In a prompt, unseen characters are left out and
 named (the model has no learned meaning for them); generation never emits one.
 
 Writing with the trained model lives in `core.textsample` (re-exported here, so
-pages and tests use one module).
+pages and tests use one module); the training callbacks in `core.text_callbacks`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from core.config import TextConfig
 from core.datasets import REGISTRY, DataError, fetch, sha256_bytes
 from core.saving import load_run, read_companion, save_run
+from core.text_callbacks import live_samples, lr_decay
 from core.text_files import decode_bytes  # noqa: F401 (the page and tests call it here)
 from core.textsample import (  # noqa: F401 (the generation API, re-exported)
     MAX_GENERATE,
@@ -213,88 +214,20 @@ def load_generator(run_dir: Path) -> tuple[Stepper, Vocab]:
     return Stepper(load_stack(run_dir / "generator.npz")), vocab
 
 
-def generate_saved(run_dir: Path, prompt: str, length: int, temperature: float = 1.0, top_k: int = 0,
-                   seed: int = 0, greedy: bool = False) -> Generation:  # fmt: skip
+def generate_saved(
+    run_dir: Path,
+    prompt: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    seed: int = 0,
+    greedy: bool = False,
+) -> Generation:
     stepper, vocab = load_generator(run_dir)
     return generate(stepper, vocab, prompt, length, temperature, top_k, seed, greedy)
 
 
 # --- training --------------------------------------------------------------
-def _live_samples(ctx, cfg: TextConfig, vocab: Vocab):
-    """A callback that writes a short sample every `sample_every_s` seconds and after each epoch."""
-    from core.tf import keras_module
-
-    keras = keras_module()
-
-    class LiveSamples(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.samples: list[dict] = []
-            self.t0 = self.last = time.time()
-            self.epoch = 0
-
-        def emit(self, batch_loss: float | None = None) -> None:
-            gen = generate(
-                stepper_from_model(self.model), vocab, "", SAMPLE_CHARS, cfg.sample_temperature,
-                seed=cfg.train.seed + len(self.samples),
-            )  # fmt: skip
-            self.last = time.time()
-            entry = {"epoch": self.epoch + 1, "elapsed": round(self.last - self.t0, 1), "text": gen.text}
-            if batch_loss is not None:
-                entry["loss"] = batch_loss
-            self.samples.append(entry)
-            ctx.on_event("sample", {"samples": self.samples[-12:]})
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            if time.time() - self.last >= cfg.sample_every_s:
-                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
-
-        def on_epoch_end(self, epoch, logs=None):
-            # One sample per epoch at least; skip only if a timed sample of this epoch just came
-            # (a short epoch on a fast machine still shows what the network writes).
-            fresh = self.samples and self.samples[-1]["epoch"] == epoch + 1 and time.time() - self.last < 2.0
-            if not fresh:
-                self.emit(float(np.asarray((logs or {}).get("loss", np.nan))))
-
-    return LiveSamples()
-
-
-def _lr_decay(cfg: TextConfig):
-    """Hold the learning rate for 80% of the run, then lower it linearly to 10% (a cool-down).
-
-    The end is the time budget or the last epoch, whichever comes first. Large
-    steps learn fast; small steps at the end settle into a lower loss, which on a
-    fixed budget beats a constant rate (Li, Yumer & Ramanan 2020, "Budgeted
-    training"; the warm-up-stable-decay schedule of Hu et al. 2024). Measured in
-    60 s on Shakespeare: a constant rate reached 1.84 nats/char, decaying from
-    halfway 2.13, so the cool-down is kept short.
-    """
-    from core.tf import keras_module
-
-    keras = keras_module()
-    train_cfg = cfg.train
-
-    class LinearDecay(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.t0, self.epoch = time.time(), 0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_begin(self, batch, logs=None):
-            steps = self.params.get("steps") or 1
-            frac = (self.epoch + batch / steps) / train_cfg.epochs
-            if train_cfg.budget_s:
-                frac = max(frac, (time.time() - self.t0) / train_cfg.budget_s)
-            late = min(1.0, max(0.0, (frac - 0.8) / 0.2))  # 0 until 80%, 1 at the end
-            self.model.optimizer.learning_rate.assign(train_cfg.learning_rate * (1.0 - 0.9 * late))
-
-    return LinearDecay()
-
-
 def baseline_for(corpus: Corpus) -> dict:
     """The n-gram baseline of this text and split: {name, order, val_loss, by_order}.
 
@@ -317,8 +250,12 @@ def baseline_for(corpus: Corpus) -> dict:
     first = max(0, corpus.n_train - MAX_BASELINE_CHARS)
     base = fit_baseline(corpus.ids[first:], corpus.n_train - first, corpus.vocab.size)
     name = base.name + (f" (counted on the last {MAX_BASELINE_CHARS:,} training characters)" if first else "")
-    out = {"name": name, "order": base.order, "val_loss": base.val_loss,
-           "by_order": {str(k): v for k, v in base.by_order.items()}}  # fmt: skip
+    out = {
+        "name": name,
+        "order": base.order,
+        "val_loss": base.val_loss,
+        "by_order": {str(k): v for k, v in base.by_order.items()},
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.part")
@@ -346,9 +283,9 @@ def train(cfg: TextConfig, ctx) -> dict:
     xv, yv = sequences(corpus.ids[corpus.n_train :], VAL_PASSAGE)
     model = build_char_model(cfg, corpus.vocab.size)
     model.compile(optimizer=make_optimizer(cfg.train), loss="sparse_categorical_crossentropy")
-    callbacks = [_live_samples(ctx, cfg, corpus.vocab)]
+    callbacks = [live_samples(ctx, cfg, corpus.vocab)]
     if cfg.lr_decay and not cfg.train.reduce_on_plateau:
-        callbacks.append(_lr_decay(cfg))
+        callbacks.append(lr_decay(cfg))
     ctx.status("Training...")
     fit_wall, fit_cpu = time.time(), time.process_time()
     history = ctx.fit(model, x, y, (xv, yv), cfg.train, extra_callbacks=callbacks)

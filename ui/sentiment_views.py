@@ -1,14 +1,16 @@
-"""Sentiment page pieces: the live accuracy chart, and Try it with a trained model."""
+"""Sentiment page pieces: the live accuracy chart, the results, and Try it with a trained model."""
 
 from __future__ import annotations
 
 import threading
 
+import pandas as pd
 import streamlit as st
 
 from core import charts, reviews
-
-P = "se"
+from ui.data_notice import warn_small
+from ui.panel import manager
+from ui.sentiment_controls import P
 
 
 @st.cache_resource(
@@ -24,10 +26,20 @@ def try_it(run_dir: str) -> None:
     st.subheader("Try it: type a review")
     cols = st.columns(len(reviews.EXAMPLES))
     for col, (name, text) in zip(cols, reviews.EXAMPLES.items(), strict=True):
-        col.button(name, key=f"{P}__ex_{name}", on_click=st.session_state.__setitem__, args=(f"{P}_try", text),
-                   help=f"Fill the box with a {name.lower()} example review.", width="stretch")  # fmt: skip
-    text = st.text_area("Review", key=f"{P}_try", placeholder="e.g. not as funny as it thinks it is",
-                        help="Any English text; only words from the training vocabulary count.")  # fmt: skip
+        col.button(
+            name,
+            key=f"{P}__ex_{name}",
+            on_click=st.session_state.__setitem__,
+            args=(f"{P}_try", text),
+            help=f"Fill the box with a {name.lower()} example review.",
+            width="stretch",
+        )
+    text = st.text_area(
+        "Review",
+        key=f"{P}_try",
+        placeholder="e.g. not as funny as it thinks it is",
+        help="Any English text; only words from the training vocabulary count.",
+    )
     st.button("Read it", key=f"{P}__read", type="primary", help="Score the review word by word.")
     if not text.strip():
         st.info("Type a review or click an example, then press Read it.")
@@ -76,3 +88,24 @@ def live_accuracy(snap: dict) -> None:
     fig, summary = charts.accuracy_chart(snap["epochs"])
     st.plotly_chart(fig, width="stretch", key=f"{P}__acc_chart")
     st.caption(summary)
+
+
+def show_result(snap: dict) -> None:
+    final, disp = snap["result"]["final"], snap["result"]["display"]
+    st.subheader(f"Results on the test split ({disp['sizes']['test']} reviews, never trained on)")
+    st.markdown(f"**{disp['verdict']}**")
+    warn_small(disp["sizes"]["test"], "reviews")
+    table = pd.DataFrame([final["test"], final["baseline"]], index=["RNN", "TF-IDF + logistic regression"])
+    plain = {
+        "accuracy": "Accuracy (share of reviews right)",
+        "f1": f"F1 score for {disp['label_names'][1]!r} (0 to 1)",
+    }
+    st.dataframe(table[["accuracy", "f1"]].rename(columns=plain).style.format("{:.3f}"), width="stretch")
+    st.caption(
+        f"F1 is for the label {disp['label_names'][1]!r}. {disp.get('kept', '')} The baseline's regularisation"
+        f" (C = {disp['baseline_c']:g}) was chosen on the validation split too."
+    )
+    fig, summary = charts.confusion_chart(disp["confusion"], disp["label_names"])
+    st.plotly_chart(fig, width="stretch", key=f"{P}__confusion")
+    st.caption(summary)
+    try_it(str(manager().store.run_dir(snap["id"])))
