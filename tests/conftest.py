@@ -20,7 +20,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     if SOURCE_DATA.is_dir():
         for item in SOURCE_DATA.iterdir():
             # Caches and run data stay private: a test must never write into the source directory.
-            if item.name not in ("runs", "runs.db", "uploads", "music") and not item.name.startswith(
+            if item.name not in ("runs", "runs.db", "uploads", "music", "cache") and not item.name.startswith(
                 "runs.db"
             ):
                 (path / item.name).symlink_to(item.resolve())
