@@ -33,8 +33,14 @@ def bare_fit_seconds(cfg: ForecastConfig) -> float:
     )
     model.compile(optimizer=keras.optimizers.Adam(cfg.train.learning_rate, clipnorm=1.0), loss="mse")
     t = time.perf_counter()
-    model.fit(p.x[tr], p.y[tr], validation_data=(p.x[va], p.y[va]), epochs=cfg.train.epochs,
-              batch_size=cfg.train.batch_size, verbose=0)  # fmt: skip
+    model.fit(
+        p.x[tr],
+        p.y[tr],
+        validation_data=(p.x[va], p.y[va]),
+        epochs=cfg.train.epochs,
+        batch_size=cfg.train.batch_size,
+        verbose=0,
+    )
     return time.perf_counter() - t
 
 

@@ -29,8 +29,13 @@ def rss_mb(pid: int) -> float:
 def _config():
     from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig
 
-    return ForecastConfig(data="synthetic", synthetic_length=400, lookback=10,
-                          arch=ArchitectureConfig(units=16), train=TrainingConfig(epochs=2))  # fmt: skip
+    return ForecastConfig(
+        data="synthetic",
+        synthetic_length=400,
+        lookback=10,
+        arch=ArchitectureConfig(units=16),
+        train=TrainingConfig(epochs=2),
+    )
 
 
 REFERENCE = """

@@ -36,8 +36,14 @@ def default_cli_run() -> tuple[dict, dict]:
         mc.build_cache("bach")
         parse_s = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "core", "music", "--data", "bach", "--seed", "0"],
-                         cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), timeout=1200)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "music", "--data", "bach", "--seed", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=1200,
+    )
     seconds = time.perf_counter() - t
     if out.returncode != 0:
         raise RuntimeError(out.stderr)

@@ -25,8 +25,13 @@ BATCH = 8
 def _config():
     from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig
 
-    return ForecastConfig(data="synthetic", synthetic_length=300, lookback=5, arch=ArchitectureConfig(units=4),
-                          train=TrainingConfig(epochs=2))  # fmt: skip
+    return ForecastConfig(
+        data="synthetic",
+        synthetic_length=300,
+        lookback=5,
+        arch=ArchitectureConfig(units=4),
+        train=TrainingConfig(epochs=2),
+    )
 
 
 def _one(mgr) -> float:
@@ -78,16 +83,28 @@ def run() -> list[dict]:
 
             ray.shutdown()
             cluster.shutdown()
-    records.append({
-        "benchmark": "scale_overhead", "local_s_per_job": round(local_s, 2), "ray_s_per_job": round(ray_s, 2),
-        "overhead_s": round(ray_s - local_s, 2), "target_overhead_s": 2.0, "ray_first_job_s": round(first, 1),
-        "repeats": REPEATS, "cores": os.cpu_count(),
-    })  # fmt: skip
-    records.append({
-        "benchmark": "scale_throughput", "jobs": BATCH,
-        "local_jobs_per_min": round(60 * BATCH / local_batch, 1),
-        "ray_1_node_jobs_per_min": round(60 * BATCH / one_node, 1),
-        "ray_2_nodes_jobs_per_min": round(60 * BATCH / two_nodes, 1),
-        "cpus_per_node": 1, "cpus_per_job": 1, "cores": os.cpu_count(),
-    })  # fmt: skip
+    records.append(
+        {
+            "benchmark": "scale_overhead",
+            "local_s_per_job": round(local_s, 2),
+            "ray_s_per_job": round(ray_s, 2),
+            "overhead_s": round(ray_s - local_s, 2),
+            "target_overhead_s": 2.0,
+            "ray_first_job_s": round(first, 1),
+            "repeats": REPEATS,
+            "cores": os.cpu_count(),
+        }
+    )
+    records.append(
+        {
+            "benchmark": "scale_throughput",
+            "jobs": BATCH,
+            "local_jobs_per_min": round(60 * BATCH / local_batch, 1),
+            "ray_1_node_jobs_per_min": round(60 * BATCH / one_node, 1),
+            "ray_2_nodes_jobs_per_min": round(60 * BATCH / two_nodes, 1),
+            "cpus_per_node": 1,
+            "cpus_per_job": 1,
+            "cores": os.cpu_count(),
+        }
+    )
     return records

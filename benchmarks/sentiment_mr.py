@@ -22,8 +22,14 @@ COMMAND = ["-m", "core", "sentiment", "--data", "mr", "--seed", "0"]
 def run() -> list[dict]:
     root = Path(__file__).resolve().parents[1]
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, *COMMAND], cwd=root, capture_output=True, text=True,
-                         env=os.environ.copy(), timeout=900)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, *COMMAND],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=900,
+    )
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         return [{"benchmark": "sentiment_mr_default", "error": out.stderr.strip().splitlines()[-1:]}]

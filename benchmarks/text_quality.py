@@ -57,10 +57,24 @@ def run() -> list[dict]:
     records = [quick_preset()]
     for budget, target in TARGETS.items():
         out = subprocess.run(
-            [sys.executable, "-m", "core", "text", "--data", "shakespeare", "--budget-s", str(budget),
-             "--seed", "0"],
-            cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), timeout=budget + 600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "core",
+                "text",
+                "--data",
+                "shakespeare",
+                "--budget-s",
+                str(budget),
+                "--seed",
+                "0",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+            timeout=budget + 600,
+        )
         if out.returncode != 0:
             records.append({"benchmark": f"text_quality_{budget}s", "error": out.stderr.strip()[-500:]})
             continue

@@ -191,8 +191,14 @@ def remote_train(payload: dict, channel) -> dict:
     done.set()
     with contextlib.suppress(ray.exceptions.RayError):  # the app's channel may be gone; the result is not
         ray.get(channel.flush.remote())  # every event pushed above has reached the channel
-    return {"status": status, "result": result, "error": error, "files": files, "node": node,
-            "run_dir": str(run_dir)}  # fmt: skip
+    return {
+        "status": status,
+        "result": result,
+        "error": error,
+        "files": files,
+        "node": node,
+        "run_dir": str(run_dir),
+    }
 
 
 def _cluster_failure(exc: Exception) -> str:
@@ -220,8 +226,12 @@ class RayExecutor:
             address = spec if spec != "ray" else "auto"
             # Ship the `core` package with the jobs so nodes need only the libraries, not the app.
             try:
-                ray.init(address=address, runtime_env={"py_modules": [str(ROOT / "core")]},
-                         log_to_driver=False, logging_level="ERROR")  # fmt: skip
+                ray.init(
+                    address=address,
+                    runtime_env={"py_modules": [str(ROOT / "core")]},
+                    log_to_driver=False,
+                    logging_level="ERROR",
+                )
             except Exception as exc:  # unreachable, refused, version mismatch: one sentence, not a trace
                 raise DataError(
                     f"Cannot reach the Ray cluster at {spec} ({str(exc).strip()[:200]}). Start it, fix"
@@ -310,11 +320,21 @@ class RayExecutor:
         try:
             out = ray.get(ref)
         except ray.exceptions.TaskCancelledError:
-            out = {"status": "stopped", "result": None, "files": {}, "node": started,
-                   "error": "" if started else "cancelled before it started"}  # fmt: skip
+            out = {
+                "status": "stopped",
+                "result": None,
+                "files": {},
+                "node": started,
+                "error": "" if started else "cancelled before it started",
+            }
         except ray.exceptions.RayError as exc:
-            out = {"status": "failed", "result": None, "files": {}, "node": started,
-                   "error": _cluster_failure(exc)}  # fmt: skip
+            out = {
+                "status": "failed",
+                "result": None,
+                "files": {},
+                "node": started,
+                "error": _cluster_failure(exc),
+            }
         try:
             drain()
             self.channel.forget.remote(job_id)
@@ -336,8 +356,9 @@ class RayExecutor:
 
     # --- the JobManager's executor interface -----------------------------
     def submit(self, job, manager) -> None:
-        thread = threading.Thread(target=self._drive, args=(job, manager), name=f"rnn-studio-ray-{job.id}",
-                                  daemon=True)  # fmt: skip
+        thread = threading.Thread(
+            target=self._drive, args=(job, manager), name=f"rnn-studio-ray-{job.id}", daemon=True
+        )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
@@ -348,10 +369,14 @@ class RayExecutor:
             return
         try:
             outcome = self.run(
-                job.id, job.task, to_dict(job.config), manager.store,
-                lambda kind, event: manager._on_event(job, kind, event), job.stop_event,
+                job.id,
+                job.task,
+                to_dict(job.config),
+                manager.store,
+                lambda kind, event: manager._on_event(job, kind, event),
+                job.stop_event,
                 lambda node: manager._mark_running(job, node),
-            )  # fmt: skip
+            )
         except Exception as exc:  # the cluster is unreachable: keep the app serving
             traceback.print_exc()
             error = _cluster_failure(exc) if not isinstance(exc, DataError) else str(exc)

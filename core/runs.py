@@ -199,9 +199,15 @@ class RunStore:
         self._write(
             "UPDATE runs SET status='running', started=?, fingerprint=?, versions=?, executor=?, node=?"
             " WHERE id=?",
-            (time.time(), fingerprint, json.dumps(versions or {}), executor, node or socket.gethostname(),
-             run_id),
-        )  # fmt: skip
+            (
+                time.time(),
+                fingerprint,
+                json.dumps(versions or {}),
+                executor,
+                node or socket.gethostname(),
+                run_id,
+            ),
+        )
 
     def set_fingerprint(self, run_id: str, fingerprint: str) -> None:
         self._write("UPDATE runs SET fingerprint=? WHERE id=?", (fingerprint, run_id))

@@ -27,12 +27,24 @@ if not rows:
 table = pd.DataFrame([table_row(r) for r in rows])
 
 c1, c2, c3 = st.columns(3)
-tasks = c1.multiselect("Task", sorted(table["Task"].unique()) if rows else [], key=f"{P}_tasks",
-                       help="Show only runs of these tasks (empty: all).")  # fmt: skip
-statuses = c2.multiselect("Status", list(STATUSES), key=f"{P}_statuses",
-                          help="done: finished; stopped: you pressed Stop; interrupted: the server stopped mid-run.")  # fmt: skip
-order = c3.selectbox("Sort by", ["newest first", "oldest first", "longest first", "shortest first"],
-                     key=f"{P}_sort", help="Order of the table.")  # fmt: skip
+tasks = c1.multiselect(
+    "Task",
+    sorted(table["Task"].unique()) if rows else [],
+    key=f"{P}_tasks",
+    help="Show only runs of these tasks (empty: all).",
+)
+statuses = c2.multiselect(
+    "Status",
+    list(STATUSES),
+    key=f"{P}_statuses",
+    help="done: finished; stopped: you pressed Stop; interrupted: the server stopped mid-run.",
+)
+order = c3.selectbox(
+    "Sort by",
+    ["newest first", "oldest first", "longest first", "shortest first"],
+    key=f"{P}_sort",
+    help="Order of the table.",
+)
 if rows:
     keep = table["Task"].isin(tasks or table["Task"]) & table["Status"].isin(statuses or table["Status"])
     shown = table[keep]
@@ -47,8 +59,13 @@ if rows:
         r["Run"]: f"{r['Run']} · {r['Task']} · {r['Network']} · {r['Status']}"
         for r in shown.to_dict("records")
     }
-    picked = st.multiselect("Select runs to compare or use", list(labels), format_func=labels.get, key=f"{P}__picked",
-                            help="Pick one run for its details and downloads, several to compare them.")  # fmt: skip
+    picked = st.multiselect(
+        "Select runs to compare or use",
+        list(labels),
+        format_func=labels.get,
+        key=f"{P}__picked",
+        help="Pick one run for its details and downloads, several to compare them.",
+    )
 else:
     picked = []
 
@@ -70,8 +87,13 @@ if picked:
     configs = pd.DataFrame(flat).astype(str)
     differs = configs.nunique(axis=1) > 1
     st.markdown(f"**Settings side by side** ({int(differs.sum())} differ, highlighted)")
-    st.dataframe(configs.style.apply(lambda r: ["background-color: #F0E442" if differs[r.name] else ""] * len(r), axis=1),
-                 width="stretch", key=f"{P}__configs")  # fmt: skip
+    st.dataframe(
+        configs.style.apply(
+            lambda r: ["background-color: #F0E442" if differs[r.name] else ""] * len(r), axis=1
+        ),
+        width="stretch",
+        key=f"{P}__configs",
+    )
 
 if len(picked) == 1:
     run_card(store, chosen[picked[0]])

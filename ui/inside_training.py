@@ -71,8 +71,12 @@ def jobs_panel(key: str, draw_live: Callable[[dict], None]) -> dict | None:
         share = sum(1.0 if s["status"] not in ACTIVE else s["progress"] for s in now.values()) / len(now)
         st.progress(min(1.0, share), text=" · ".join(lines))
         if any(s["status"] in ACTIVE for s in now.values()):
-            st.button("Stop these jobs", key=f"{P}__stop_{key}", help="Stops the running job within one batch and cancels the others.",
-                      on_click=lambda: [manager().stop(j) for j in ids.values()])  # fmt: skip
+            st.button(
+                "Stop these jobs",
+                key=f"{P}__stop_{key}",
+                help="Stops the running job within one batch and cancels the others.",
+                on_click=lambda: [manager().stop(j) for j in ids.values()],
+            )
         draw_live(now)
         if active and not any(s["status"] in ACTIVE for s in now.values()):
             st.rerun()
@@ -127,18 +131,41 @@ def _beside(fig, summary: str, key: str, words: str) -> None:
 def gradients() -> None:
     with shared_settings(P), st.form(f"{P}__grad_form", border=False):
         c1, c2, c3 = st.columns(3)
-        length = c1.slider("Sequence length T (steps)", 10, 150, 50, 5, key=f"{P}_length",
-                           help="How far back the number to remember lies; longer is harder.")  # fmt: skip
-        scale = c2.select_slider("Recurrent weight scale", [0.5, 0.75, 1.0, 1.5, 2.0, 3.0], 1.0, key=f"{P}_scale",
-                                 help="Multiplies the weights that carry the memory from step to step: below 1 the"
-                                 " signal fades faster, above 1 it can blow up.")  # fmt: skip
-        epochs = c3.slider("Epochs for the short training", 1, 15, 5, key=f"{P}_mem_epochs",
-                           help="Each epoch shows the network 4,000 training sequences once.")  # fmt: skip
+        length = c1.slider(
+            "Sequence length T (steps)",
+            10,
+            150,
+            50,
+            5,
+            key=f"{P}_length",
+            help="How far back the number to remember lies; longer is harder.",
+        )
+        scale = c2.select_slider(
+            "Recurrent weight scale",
+            [0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
+            1.0,
+            key=f"{P}_scale",
+            help="Multiplies the weights that carry the memory from step to step: below 1 the"
+            " signal fades faster, above 1 it can blow up.",
+        )
+        epochs = c3.slider(
+            "Epochs for the short training",
+            1,
+            15,
+            5,
+            key=f"{P}_mem_epochs",
+            help="Each epoch shows the network 4,000 training sequences once.",
+        )
         b1, b2 = st.columns(2)
-        measure = b1.form_submit_button("Measure the untrained networks", type="primary",
-                                        help=f"Gradients of freshly made networks, in seconds ({TF_NOTE}).")  # fmt: skip
-        train = b2.form_submit_button("Train all three briefly (3 jobs)",
-                                      help="SimpleRNN, LSTM and GRU learn the task one after another, then are measured again.")  # fmt: skip
+        measure = b1.form_submit_button(
+            "Measure the untrained networks",
+            type="primary",
+            help=f"Gradients of freshly made networks, in seconds ({TF_NOTE}).",
+        )
+        train = b2.form_submit_button(
+            "Train all three briefly (3 jobs)",
+            help="SimpleRNN, LSTM and GRU learn the task one after another, then are measured again.",
+        )
     if measure:
         st.session_state[f"{P}__measured"] = (length, float(scale))
     if train:
@@ -149,12 +176,16 @@ def gradients() -> None:
         fig, summary = gradient_norm_chart(
             _untrained(n, s), f"Untrained networks: gradient by distance (T = {n}, scale {s})"
         )
-        _beside(fig, summary, f"{P}__grad_chart",
-                "How much would the answer change if the input **d steps earlier** changed? That is the"
-                " gradient. A network learns from a far-back input only if this stays large. It usually"
-                " falls by thousands of times: the **vanishing gradient**. Honestly: freshly made LSTMs and"
-                " GRUs lose it *faster* than a SimpleRNN; their gates start half-closed. Train them to see"
-                " the difference.")  # fmt: skip
+        _beside(
+            fig,
+            summary,
+            f"{P}__grad_chart",
+            "How much would the answer change if the input **d steps earlier** changed? That is the"
+            " gradient. A network learns from a far-back input only if this stays large. It usually"
+            " falls by thousands of times: the **vanishing gradient**. Honestly: freshly made LSTMs and"
+            " GRUs lose it *faster* than a SimpleRNN; their gates start half-closed. Train them to see"
+            " the difference.",
+        )
     snaps = jobs_panel("mem_jobs", lambda now: None)
     if snaps:
         _memory_results(snaps)
@@ -172,10 +203,14 @@ def gradients() -> None:
             st.session_state[f"{P}__clip"] = True
         if st.session_state.get(f"{P}__clip"):
             fig, summary = clipping_chart(_clipping())
-            _beside(fig, summary, f"{P}__clip_chart",
-                    "Each point is one training step. Without clipping the first step is enormous and the"
-                    " network is wrecked: its units saturate and the loss stops falling. With clipping every"
-                    " step stays below the dotted line (learning rate × clip norm).")  # fmt: skip
+            _beside(
+                fig,
+                summary,
+                f"{P}__clip_chart",
+                "Each point is one training step. Without clipping the first step is enormous and the"
+                " network is wrecked: its units saturate and the loss stops falling. With clipping every"
+                " step stays below the dotted line (learning rate × clip norm).",
+            )
 
 
 def _memory_results(snaps: dict) -> None:
@@ -188,21 +223,34 @@ def _memory_results(snaps: dict) -> None:
         curves[f"{cell} after"] = res["display"]["after"]["norms"]
     n = len(next(iter(curves.values())))
     fig, summary = gradient_norm_chart(curves, f"Before (dotted) and after (solid) a short training, T = {n}")
-    _beside(fig, summary, f"{P}__grad_trained",
-            "After training, a line that stays high far back means the network learned to hold on to old"
-            " inputs. LSTM and GRU gates learn to stay open; a SimpleRNN has no gates and keeps losing the signal.")  # fmt: skip
+    _beside(
+        fig,
+        summary,
+        f"{P}__grad_trained",
+        "After training, a line that stays high far back means the network learned to hold on to old"
+        " inputs. LSTM and GRU gates learn to stay open; a SimpleRNN has no gates and keeps losing the signal.",
+    )
     rows = []
     for cell, res in done.items():
         f = res["final"]
-        rows.append({"cell": CELL_NAMES[cell], "accuracy untrained": f["test"]["accuracy_untrained"],
-                     "accuracy trained": f["test"]["accuracy"], "chance": f["test"]["chance"],
-                     "gradient kept, untrained": f["gradient_ratio_untrained"], "gradient kept, trained": f["gradient_ratio"]})  # fmt: skip
+        rows.append(
+            {
+                "cell": CELL_NAMES[cell],
+                "accuracy untrained": f["test"]["accuracy_untrained"],
+                "accuracy trained": f["test"]["accuracy"],
+                "chance": f["test"]["chance"],
+                "gradient kept, untrained": f["gradient_ratio_untrained"],
+                "gradient kept, trained": f["gradient_ratio"],
+            }
+        )
     table = pd.DataFrame(rows).set_index("cell")
     st.dataframe(table.style.format("{:.3g}"), width="stretch", key=f"{P}__mem_table")
     size = next(iter(done.values()))["display"]["test_size"]
-    st.caption(f"Accuracy on {size} held-out sequences whose marked number lies at least 0.9 × T steps back;"
-               " chance: always giving the commoner answer. Gradient kept: the gradient T steps back ÷ the"
-               f" gradient 1 step back (T = {n}).")  # fmt: skip
+    st.caption(
+        f"Accuracy on {size} held-out sequences whose marked number lies at least 0.9 × T steps back;"
+        " chance: always giving the commoner answer. Gradient kept: the gradient T steps back ÷ the"
+        f" gradient 1 step back (T = {n})."
+    )
 
 
 # --- 4. cell comparison -------------------------------------------------------------------
@@ -223,17 +271,32 @@ def compare_cells() -> None:
     tasks = [*COMPARE_ORDER, *(t for t in TASKS if t not in COMPARE_ORDER)]
     with shared_settings(P), st.form(f"{P}__cmp_form", border=False):
         c1, c2, c3, c4 = st.columns(4)
-        task = c1.selectbox("Task", tasks, format_func=lambda t: TASK_NAMES.get(t, t), key=f"{P}_cmp_task",
-                            help="The same data for all three cells, with that task's usual settings.")  # fmt: skip
-        units = c2.select_slider("Units", [8, 16, 32, 64], 16, key=f"{P}_cmp_units",
-                                 help="The same memory size for all three.")  # fmt: skip
+        task = c1.selectbox(
+            "Task",
+            tasks,
+            format_func=lambda t: TASK_NAMES.get(t, t),
+            key=f"{P}_cmp_task",
+            help="The same data for all three cells, with that task's usual settings.",
+        )
+        units = c2.select_slider(
+            "Units", [8, 16, 32, 64], 16, key=f"{P}_cmp_units", help="The same memory size for all three."
+        )
         epochs = c3.slider(
             "Epochs", 1, 30, 5, key=f"{P}_cmp_epochs", help="Passes over the training data, for all three."
         )
-        seed = c4.number_input("Random seed", 0, 10**6, 0, key=f"{P}_cmp_seed",
-                               help="The same starting randomness for all three.")  # fmt: skip
-        go = st.form_submit_button("Train SimpleRNN, LSTM and GRU (3 jobs)", type="primary",
-                                   help="Queued one after another in the training process; you can leave the page.")  # fmt: skip
+        seed = c4.number_input(
+            "Random seed",
+            0,
+            10**6,
+            0,
+            key=f"{P}_cmp_seed",
+            help="The same starting randomness for all three.",
+        )
+        go = st.form_submit_button(
+            "Train SimpleRNN, LSTM and GRU (3 jobs)",
+            type="primary",
+            help="Queued one after another in the training process; you can leave the page.",
+        )
     if go:
         try:
             submit_three("cmp_jobs", task, compare_configs(task, units, epochs, int(seed)))
@@ -245,9 +308,13 @@ def compare_cells() -> None:
             {c: s["epochs"] for c, s in now.items()},
             LOSS_NAMES.get(next(iter(now.values()))["task"], "validation loss"),
         )
-        _beside(fig, summary, f"{P}__cmp_chart",
-                "Validation loss is the error on data held back from training: lower is better. Lines that"
-                " fall faster learn faster per epoch; see the table for what each epoch costs.")  # fmt: skip
+        _beside(
+            fig,
+            summary,
+            f"{P}__cmp_chart",
+            "Validation loss is the error on data held back from training: lower is better. Lines that"
+            " fall faster learn faster per epoch; see the table for what each epoch costs.",
+        )
 
     snaps = jobs_panel("cmp_jobs", live)
     if not snaps:
@@ -256,15 +323,24 @@ def compare_cells() -> None:
     for cell, s in snaps.items():
         model = store.files / s["id"] / "model.keras"
         losses = [e["val_loss"] for e in s["epochs"] if "val_loss" in e]
-        rows.append({"cell": CELL_NAMES[cell], "parameters": param_count(model) if model.is_file() else None,
-                     "seconds per epoch": seconds_per_epoch(s["epochs"]), "epochs": len(s["epochs"]),
-                     "best validation loss": min(losses) if losses else None,
-                     "on held-out data": _held_out(s["task"], (s["result"] or {}).get("final", {})), "run": s["id"]})  # fmt: skip
+        rows.append(
+            {
+                "cell": CELL_NAMES[cell],
+                "parameters": param_count(model) if model.is_file() else None,
+                "seconds per epoch": seconds_per_epoch(s["epochs"]),
+                "epochs": len(s["epochs"]),
+                "best validation loss": min(losses) if losses else None,
+                "on held-out data": _held_out(s["task"], (s["result"] or {}).get("final", {})),
+                "run": s["id"],
+            }
+        )
     table = pd.DataFrame(rows).set_index("cell")
     formats = {"seconds per epoch": "{:.2f}", "best validation loss": "{:.4g}", "parameters": "{:,.0f}"}
     st.dataframe(table.style.format(formats, na_rep="-"), width="stretch", key=f"{P}__cmp_table")
-    st.caption("Parameters: numbers the network learns (read from each saved model). Seconds per epoch:"
-               " the median over epochs, on this machine, one job at a time. Each run is on the Runs page.")  # fmt: skip
+    st.caption(
+        "Parameters: numbers the network learns (read from each saved model). Seconds per epoch:"
+        " the median over epochs, on this machine, one job at a time. Each run is on the Runs page."
+    )
     speed = table["seconds per epoch"]
     if {"GRU", "LSTM"} <= set(speed.index) and speed["GRU"] > 1.5 * speed["LSTM"]:
         st.info(slow_gru_note(speed["GRU"] / speed["LSTM"]))

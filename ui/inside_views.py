@@ -57,14 +57,33 @@ def _move(delta: int, steps: int) -> None:
 def step_by_step() -> None:
     with shared_settings(P), st.form(f"{P}__step_form", border=False):
         c1, c2, c3 = st.columns(3)
-        kind = c1.selectbox("Cell", list(CELL_NAMES), format_func=CELL_NAMES.get, key=f"{P}_step_cell",
-                            help="SimpleRNN: one memory, no gates. LSTM and GRU: gates decide what to keep.")  # fmt: skip
-        word = c2.text_input("Word to read, one letter per step", "hello", max_chars=12, key=f"{P}_word",
-                             help="Each letter becomes a row of zeros with a single 1 (one place per distinct letter).")  # fmt: skip
-        units = c3.slider("Units (size of the memory)", 2, 8, 4, key=f"{P}_step_units",
-                          help="How many numbers the hidden state holds.")  # fmt: skip
-        built = st.form_submit_button("Build the layer in Keras and step through it", type="primary",
-                                      help=f"Creates a Keras layer with its usual starting weights ({TF_NOTE}).")  # fmt: skip
+        kind = c1.selectbox(
+            "Cell",
+            list(CELL_NAMES),
+            format_func=CELL_NAMES.get,
+            key=f"{P}_step_cell",
+            help="SimpleRNN: one memory, no gates. LSTM and GRU: gates decide what to keep.",
+        )
+        word = c2.text_input(
+            "Word to read, one letter per step",
+            "hello",
+            max_chars=12,
+            key=f"{P}_word",
+            help="Each letter becomes a row of zeros with a single 1 (one place per distinct letter).",
+        )
+        units = c3.slider(
+            "Units (size of the memory)",
+            2,
+            8,
+            4,
+            key=f"{P}_step_units",
+            help="How many numbers the hidden state holds.",
+        )
+        built = st.form_submit_button(
+            "Build the layer in Keras and step through it",
+            type="primary",
+            help=f"Creates a Keras layer with its usual starting weights ({TF_NOTE}).",
+        )
     if built:
         st.session_state[f"{P}__step"] = (kind, word.strip(), units)
         st.session_state[f"{P}__t"] = 0
@@ -80,12 +99,26 @@ def step_by_step() -> None:
     xs, alphabet = one_hot_word(word)
     t = min(st.session_state.get(f"{P}__t", 0), len(word) - 1)
     c1, c2, c3 = st.columns([1, 1, 5])
-    c1.button("◀ Back", key=f"{P}__back", on_click=_move, args=(-1, len(word)), disabled=t == 0,
-              help="Go one step back.")  # fmt: skip
-    c2.button("Next ▶", key=f"{P}__next", on_click=_move, args=(1, len(word)), disabled=t == len(word) - 1,
-              help="Read the next letter.")  # fmt: skip
-    c3.markdown(f"Step **{t + 1} of {len(word)}**: the {CELL_NAMES[kind]} reads **'{word[t]}'**"
-                f" (letters, in order: {', '.join(alphabet)})")  # fmt: skip
+    c1.button(
+        "◀ Back",
+        key=f"{P}__back",
+        on_click=_move,
+        args=(-1, len(word)),
+        disabled=t == 0,
+        help="Go one step back.",
+    )
+    c2.button(
+        "Next ▶",
+        key=f"{P}__next",
+        on_click=_move,
+        args=(1, len(word)),
+        disabled=t == len(word) - 1,
+        help="Read the next letter.",
+    )
+    c3.markdown(
+        f"Step **{t + 1} of {len(word)}**: the {CELL_NAMES[kind]} reads **'{word[t]}'**"
+        f" (letters, in order: {', '.join(alphabet)})"
+    )
     parts = step_parts(Cell(kind, *ref["weights"]), xs, t)
     left, right = st.columns([3, 2])
     with left:
@@ -133,8 +166,12 @@ def _states(run_id: str, task: str, value: str, mtime: float) -> dict:
     layers = hidden_states(model, inp.x, inp.steps)
     steps = len(layers[0].h)
     feats = {k: np.asarray(v)[:steps] for k, v in inp.features.items()}
-    return {"labels": inp.labels[:steps], "features": feats, "note": inp.note,
-            "layers": [dataclasses.asdict(x) for x in layers]}  # fmt: skip
+    return {
+        "labels": inp.labels[:steps],
+        "features": feats,
+        "note": inp.note,
+        "layers": [dataclasses.asdict(x) for x in layers],
+    }
 
 
 def _drop_invalid(key: str, valid) -> None:
@@ -168,8 +205,13 @@ def trained_state() -> None:
         )
 
     with shared_settings(P):
-        run_id = st.selectbox("Stored run", list(runs), format_func=describe, key=f"{P}_run",
-                              help="Any finished run from any page; newest first.")  # fmt: skip
+        run_id = st.selectbox(
+            "Stored run",
+            list(runs),
+            format_func=describe,
+            key=f"{P}_run",
+            help="Any finished run from any page; newest first.",
+        )
         task = runs[run_id]["task"]
         adapter = adapter_for(task)
         run_dir = Path(run_store().run_dir(run_id))
@@ -191,8 +233,11 @@ def trained_state() -> None:
             except DataError as exc:
                 st.error(str(exc))
                 value = None
-            shown = st.form_submit_button("Show the hidden state", type="primary",
-                                          help=f"Runs the stored model on this input ({TF_NOTE}).")  # fmt: skip
+            shown = st.form_submit_button(
+                "Show the hidden state",
+                type="primary",
+                help=f"Runs the stored model on this input ({TF_NOTE}).",
+            )
     if shown and value is not None:
         st.session_state[f"{P}__shown"] = (run_id, task, value)
     request = st.session_state.get(f"{P}__shown")
@@ -223,10 +268,19 @@ def _draw_states(res: dict) -> None:
             f"{x['name']} ({CELL_NAMES[x['kind']]}{', both directions' if x['bidirectional'] else ''})"
             for x in layers
         ]
-        pick = c1.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_layer",
-                            help="Stacked recurrent layers: layer 1 reads the input, each next layer reads the one below.")  # fmt: skip
-        feature = c2.selectbox("Sort units by how closely they follow", list(feats), key=f"{P}_feature",
-                               help="A simple property of each step; units whose activation rises and falls with it come first.")  # fmt: skip
+        pick = c1.selectbox(
+            "Layer",
+            range(len(layers)),
+            format_func=names.__getitem__,
+            key=f"{P}_layer",
+            help="Stacked recurrent layers: layer 1 reads the input, each next layer reads the one below.",
+        )
+        feature = c2.selectbox(
+            "Sort units by how closely they follow",
+            list(feats),
+            key=f"{P}_feature",
+            help="A simple property of each step; units whose activation rises and falls with it come first.",
+        )
     layer = layers[pick]
     h = np.asarray(layer["h"])
     order, r = sort_units(h, feats[feature])
@@ -253,8 +307,10 @@ def _draw_states(res: dict) -> None:
         st.plotly_chart(fig, width="stretch", key=f"{P}__trace_chart")
         st.caption(summary)
     with right:
-        st.markdown("The best-matching unit as a line, beside the feature (orange steps). If the two move"
-                    " together the unit has learned something about it; a correlation near 0 means no unit did.")  # fmt: skip
+        st.markdown(
+            "The best-matching unit as a line, beside the feature (orange steps). If the two move"
+            " together the unit has learned something about it; a correlation near 0 means no unit did."
+        )
     if layer["gates"]:
         st.markdown(
             f"**Gates of {layer['name']}**" + (" (forward direction)" if layer["bidirectional"] else "")

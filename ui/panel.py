@@ -139,8 +139,13 @@ def _draw(
             text=f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
             f" about {fmt_seconds(snap['wait_s'])} until it starts.",
         )
-        st.button("Cancel", key=f"{prefix}__cancel", on_click=manager().stop, args=(snap["id"],),
-                  help="Take this training out of the queue.")  # fmt: skip
+        st.button(
+            "Cancel",
+            key=f"{prefix}__cancel",
+            on_click=manager().stop,
+            args=(snap["id"],),
+            help="Take this training out of the queue.",
+        )
         return  # nothing to chart yet: keep the polling cheap while waiting
     if status == "running":
         epochs, budget = snap["config"].train.epochs, snap["config"].train.budget_s

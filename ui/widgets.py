@@ -87,7 +87,16 @@ def architecture_controls(
             key=f"{prefix}_norm",
             help="Rescales each layer's outputs so deep stacks train more steadily.",
         )
-    return ArchitectureConfig(cell, units, layers, bidirectional, dropout, rdrop, l2, norm)
+    return ArchitectureConfig(
+        cell=cell,
+        units=units,
+        layers=layers,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        recurrent_dropout=rdrop,
+        l2=l2,
+        layer_norm=norm,
+    )
 
 
 def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> TrainingConfig:
@@ -180,5 +189,14 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
             " first (More training settings)."
         )
     return TrainingConfig(
-        epochs, batch, lr, optimizer, clip, patience, plateau, val, int(seed), float(budget)
+        epochs=epochs,
+        batch_size=batch,
+        learning_rate=lr,
+        optimizer=optimizer,
+        clip_norm=clip,
+        patience=patience,
+        reduce_on_plateau=plateau,
+        val_fraction=val,
+        seed=int(seed),
+        budget_s=float(budget),
     )

@@ -22,13 +22,33 @@ from core.datasets import DataError
 from core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY_ARGS = ["--data", "synthetic", "--synthetic-length", "400", "--lookback", "10", "--units", "8",
-             "--epochs", "3", "--learning-rate", "0.01", "--seed", "5"]  # fmt: skip
+TINY_ARGS = [
+    "--data",
+    "synthetic",
+    "--synthetic-length",
+    "400",
+    "--lookback",
+    "10",
+    "--units",
+    "8",
+    "--epochs",
+    "3",
+    "--learning-rate",
+    "0.01",
+    "--seed",
+    "5",
+]
 
 
 def cli(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, env=os.environ.copy())  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -44,8 +64,14 @@ print(json.dumps(model.predict(p.x[p.masks[2]], verbose=0).ravel().tolist()))
 
 
 def predictions_in_fresh_process(run_dir: Path) -> np.ndarray:
-    out = subprocess.run([sys.executable, "-c", PREDICT, str(run_dir)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, env=os.environ.copy())  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PREDICT, str(run_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
     assert out.returncode == 0, out.stderr
     return np.array(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -67,10 +93,14 @@ def test_text_and_sentiment_recipes_round_trip():
 
 def test_recipe_round_trips_through_the_command_line():
     cfg = ForecastConfig(
-        data="stocks:IBM", column="close", features=("open",), horizon=5, scaler="standard",
+        data="stocks:IBM",
+        column="close",
+        features=("open",),
+        horizon=5,
+        scaler="standard",
         arch=ArchitectureConfig(cell="gru", bidirectional=True, layer_norm=True, layers=2, dropout=0.1),
         train=TrainingConfig(epochs=7, reduce_on_plateau=True, budget_s=30, seed=9),
-    )  # fmt: skip
+    )
     args = recipe("forecast", to_dict(cfg))
     assert args[:4] == ["python", "-m", "core", "forecast"]
     assert config_from_args(ForecastConfig, parser().parse_args(args[3:])) == cfg
@@ -168,8 +198,13 @@ time.sleep(600)
 
 @pytest.mark.slow
 def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_finished_runs(store_db):
-    proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     quick, slow, worker_pid = proc.stdout.readline().split()
     store = RunStore()
     assert store.get(slow)["status"] == "running"

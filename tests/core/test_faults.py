@@ -18,8 +18,13 @@ from core.jobs import JobManager, execute
 from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
-TINY = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5, arch=ArchitectureConfig(units=4),
-                      train=TrainingConfig(epochs=1))  # fmt: skip
+TINY = ForecastConfig(
+    data="synthetic",
+    synthetic_length=300,
+    lookback=5,
+    arch=ArchitectureConfig(units=4),
+    train=TrainingConfig(epochs=1),
+)
 
 
 def test_nan_loss_stops_training_and_suggests_clipping(tmp_path):

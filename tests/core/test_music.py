@@ -298,8 +298,23 @@ def test_music_cli_prints_the_promised_json(bach_cache, tmp_path):
     from tests.cli.test_cli import run_cli
 
     out_file = tmp_path / "tune.mid"
-    out = run_cli("music", "--data", "bach", "--epochs", "1", "--units", "8", "--seq-len", "16",
-                  "--generate", "20", "--val-fraction", "0.2", "--out", str(out_file))  # fmt: skip
+    out = run_cli(
+        "music",
+        "--data",
+        "bach",
+        "--epochs",
+        "1",
+        "--units",
+        "8",
+        "--seq-len",
+        "16",
+        "--generate",
+        "20",
+        "--val-fraction",
+        "0.2",
+        "--out",
+        str(out_file),
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(result) == {
@@ -314,8 +329,11 @@ def test_music_cli_prints_the_promised_json(bach_cache, tmp_path):
     }
     keys = {"events", "in_scale", "pitch_class_entropy", "range", "step_share", "repeat_share"}
     assert set(result["generated"]) == keys and set(result["corpus"]) == keys
-    assert result["task"] == "music" and result["baseline"] == {"name": "markov1", "val_nll": pytest.approx(
-        result["baseline"]["val_nll"])} and result["baseline"]["val_nll"] > 0  # fmt: skip
+    assert (
+        result["task"] == "music"
+        and result["baseline"] == {"name": "markov1", "val_nll": pytest.approx(result["baseline"]["val_nll"])}
+        and result["baseline"]["val_nll"] > 0
+    )
     assert result["generated"]["events"] == 20 and 0 <= result["generated"]["in_scale"] <= 1
     assert result["midi"] == str(out_file.resolve()) and out_file.read_bytes()[:4] == b"MThd"
     assert "epoch 1:" in out.stderr

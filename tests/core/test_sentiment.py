@@ -92,10 +92,12 @@ def test_empty_texts_are_skipped_and_counted_and_the_rest_trains(tmp_path):
 
 @pytest.mark.parametrize(
     "encoding,text,name",
-    [("latin-1", "un film très réussi, à voir", "Windows-1252"),  # Latin-1 bytes decode as cp1252
-     ("cp1252", "it\u2019s \u201cgreat\u201d \u2013 really", "Windows-1252"),
-     ("latin-1", "odd \x81 byte, caf\xe9", "Latin-1")],
-)  # fmt: skip
+    [
+        ("latin-1", "un film très réussi, à voir", "Windows-1252"),  # Latin-1 bytes decode as cp1252
+        ("cp1252", "it\u2019s \u201cgreat\u201d \u2013 really", "Windows-1252"),
+        ("latin-1", "odd \x81 byte, caf\xe9", "Latin-1"),
+    ],
+)
 def test_latin1_and_windows_1252_files_are_read_and_the_encoding_said(tmp_path, encoding, text, name):
     c = corpus(tmp_path, rows([(text, 1)] * 10 + [(t, 0) for t in NEG]).encode(encoding))
     assert c.texts[0] == text
@@ -383,8 +385,12 @@ def test_try_it_empty_or_unknown_words_get_a_plain_message(trained, text, messag
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "core", "sentiment", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ.copy(),
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
 
 
 def mr_sample_csv(path: Path, n: int) -> Path:
@@ -402,8 +408,22 @@ def mr_sample_csv(path: Path, n: int) -> Path:
 @pytest.mark.slow
 def test_cli_prints_the_promised_json_with_a_prediction(tmp_path):
     csv = mr_sample_csv(tmp_path / "mr.csv", 300)
-    out = run_cli("--data", str(csv), "--epochs", "1", "--units", "4", "--max-len", "15", "--vocab", "2000",
-                  "--embed-dim", "8", "--predict", "Not good, not good at all.")  # fmt: skip
+    out = run_cli(
+        "--data",
+        str(csv),
+        "--epochs",
+        "1",
+        "--units",
+        "4",
+        "--max-len",
+        "15",
+        "--vocab",
+        "2000",
+        "--embed-dim",
+        "8",
+        "--predict",
+        "Not good, not good at all.",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert list(result) == ["task", "test", "baseline", "prediction", "train_seconds", "run_id"]

@@ -141,9 +141,13 @@ def test_prompt_with_unseen_characters_is_explained_not_fatal(trained):
 
 @pytest.mark.parametrize(
     "length,temperature,top_k,words",
-    [(0, 1.0, 0, "between 1 and 5,000"), (5001, 1.0, 0, "between 1 and 5,000"), (10, 0.0, 0, "temperature"),
-     (10, 1.0, -1, "Top-k")],
-)  # fmt: skip
+    [
+        (0, 1.0, 0, "between 1 and 5,000"),
+        (5001, 1.0, 0, "between 1 and 5,000"),
+        (10, 0.0, 0, "temperature"),
+        (10, 1.0, -1, "Top-k"),
+    ],
+)
 def test_bad_generation_settings(trained, length, temperature, top_k, words):
     with pytest.raises(DataError, match=words):
         tg.generate(trained["stepper"], trained["vocab"], "A", length, temperature, top_k)
@@ -229,15 +233,37 @@ def test_baseline_on_shakespeare_matches_the_issue():
 
 # --- command line ------------------------------------------------------------
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", "text", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env=os.environ.copy())  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "core", "text", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
 
 
 @pytest.mark.slow
 def test_cli_prints_the_promised_json(tmp_path):
     (tmp_path / "small.txt").write_text(small_text())
-    out = run_cli("--data", str(tmp_path / "small.txt"), "--epochs", "1", "--units", "16", "--seq-len", "50",
-                  "--generate", "120", "--temperature", "0.5", "--top-k", "5", "--prompt", "ROMEO é")  # fmt: skip
+    out = run_cli(
+        "--data",
+        str(tmp_path / "small.txt"),
+        "--epochs",
+        "1",
+        "--units",
+        "16",
+        "--seq-len",
+        "50",
+        "--generate",
+        "120",
+        "--temperature",
+        "0.5",
+        "--top-k",
+        "5",
+        "--prompt",
+        "ROMEO é",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(result) == {

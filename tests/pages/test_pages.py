@@ -147,8 +147,13 @@ def _two_tiny_runs() -> list[str]:
     store = RunStore()
     ids = []
     for cell in ("lstm", "gru"):
-        cfg = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5,
-                             arch=ArchitectureConfig(cell=cell, units=4), train=TrainingConfig(epochs=2))  # fmt: skip
+        cfg = ForecastConfig(
+            data="synthetic",
+            synthetic_length=300,
+            lookback=5,
+            arch=ArchitectureConfig(cell=cell, units=4),
+            train=TrainingConfig(epochs=2),
+        )
         run_id = store.create(
             "forecast", __import__("core.config").config.to_dict(cfg), data_name="synthetic", owner=OWNER
         )

@@ -24,8 +24,13 @@ from tests.helpers.scale import require_ray
 pytestmark = [pytest.mark.scale, pytest.mark.slow]  # a two-node Ray cluster per module
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = ForecastConfig(data="synthetic", synthetic_length=300, lookback=5, arch=ArchitectureConfig(units=4),
-                       train=TrainingConfig(epochs=2))  # fmt: skip
+QUICK = ForecastConfig(
+    data="synthetic",
+    synthetic_length=300,
+    lookback=5,
+    arch=ArchitectureConfig(units=4),
+    train=TrainingConfig(epochs=2),
+)
 
 
 def endless(**train) -> ForecastConfig:
@@ -125,12 +130,24 @@ def test_the_command_line_trains_on_the_cluster_and_names_the_node(cluster):
         "--epochs",
         "1",
     ]
-    out = subprocess.run([sys.executable, "-m", "core", "forecast", *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "forecast", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     run_id = json.loads(out.stdout.strip().splitlines()[-1])["run_id"]
-    shown = subprocess.run([sys.executable, "-m", "core", "runs", "show", run_id, "--json"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "core", "runs", "show", run_id, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     card = json.loads(shown.stdout.strip().splitlines()[-1])
     assert card["executor"] == f"ray {c.address}" and card["node"].split("/")[-1] in node_names(
         __import__("ray")
