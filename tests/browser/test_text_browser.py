@@ -7,12 +7,13 @@ import re
 import pytest
 
 from tests.browser.test_browser import set_slider
-from tests.core.test_text import small_text
+from tests.core.test_text import needs_shakespeare, small_text
 from tests.helpers.browser import chromium_page, require_browser, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
+@needs_shakespeare  # the page opens on it, and the pasted text is a piece of it
 def test_quick_preset_on_a_small_text_samples_live_and_writes_at_two_temperatures(data_dir):
     require_browser()
     from playwright.sync_api import expect
