@@ -36,10 +36,7 @@ def join_words(items: list[str], conjunction: str = "and") -> str:
 
 
 def plain_number(x: float) -> str:
-    """A number as a person writes it: 3 significant digits, no scientific notation."""
+    """`fmt_value` for a table cell: "-" where there is no number, "0" for zero."""
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "-"
-    if x == 0 or abs(x) >= 100:
-        return f"{x:,.0f}"
-    digits = max(0, 2 - math.floor(math.log10(abs(x))))
-    return f"{x:.{min(digits, 8)}f}"
+    return "0" if x == 0 else fmt_value(x)

@@ -86,42 +86,43 @@ def submit(prefix: str, task: str, config) -> None:
         st.error(str(exc))
 
 
-# Scrolls the results' heading to the top of the window, once, when a training the person started
-# has just finished: the verdict and the baselines are what they waited for.
-_SCROLL_TO_RESULTS = """<script>
+# Looks for an element for up to 5 s (the panel draws it with its first poll) and scrolls it into
+# view once: the progress bar when a training starts (only if it is not in full view already),
+# the results' heading when a training the person watched has finished.
+_SCROLL = """<script>
 (function () {
   let tries = 0;
   const look = () => {
-    const heads = [...document.querySelectorAll('h3')].filter(h => h.textContent.startsWith('Results on'));
-    if (heads.length) heads[0].scrollIntoView({block: "start"});
-    else if (tries++ < 50) setTimeout(look, 100);
+    const el = FIND;
+    if (!el) {
+      if (tries++ < 50) setTimeout(look, 100);
+      return;
+    }
+    const r = el.getBoundingClientRect();
+    if (ALWAYS || r.top < 0 || r.bottom > window.innerHeight) el.scrollIntoView({block: "BLOCK"});
   };
   look();
 })();
 </script>"""
 
-# Scrolls the first progress bar of the page into view (once, if it is not already in full view),
-# looking for it for a few seconds: it appears with the panel's first poll.
-_SCROLL_TO_PROGRESS = """<script>
-(function () {
-  let tries = 0;
-  const look = () => {
-    const bar = document.querySelector('[data-testid="stProgress"]');
-    if (bar) {
-      const r = bar.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > window.innerHeight) bar.scrollIntoView({block: "center"});
-    } else if (tries++ < 50) {
-      setTimeout(look, 100);
-    }
-  };
-  look();
-})();
-</script>"""
+
+def _scroll_to(find: str, block: str, always: bool) -> None:
+    script = _SCROLL.replace("FIND", find).replace("BLOCK", block).replace("ALWAYS", str(always).lower())
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def scroll_to_progress() -> None:
     """Bring the page's first progress bar into view (a training was just started)."""
-    st.html(_SCROLL_TO_PROGRESS, unsafe_allow_javascript=True)
+    _scroll_to("""document.querySelector('[data-testid="stProgress"]')""", "center", always=False)
+
+
+def scroll_to_results() -> None:
+    """Put the results' heading at the top of the window (a watched training has finished)."""
+    _scroll_to(
+        "[...document.querySelectorAll('h3')].find(h => h.textContent.startsWith('Results on'))",
+        "start",
+        True,
+    )
 
 
 def _draw(
@@ -240,7 +241,7 @@ def live_panel(
     if snap["result"] is not None:
         if st.session_state.get(f"{prefix}__watched") == job_id:  # watched it train: show the verdict
             st.session_state.pop(f"{prefix}__watched")
-            st.html(_SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
+            scroll_to_results()
         reason = snap["result"].get("stop_reason")
         note = {
             "user": "You stopped training early: these results use the model as it was then.",
