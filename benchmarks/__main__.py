@@ -13,6 +13,7 @@ ALL = [
     "memory",
     "classroom",
     "throughput",
+    "task_speed",
     "text_generation",
     "text_quality",
     "sentiment_mr",

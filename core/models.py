@@ -16,12 +16,12 @@ from core.tf import keras_module
 
 def recurrent_layer(arch: ArchitectureConfig, return_sequences: bool, name: str):
     """One recurrent layer (wrapped in Bidirectional if asked) with the house initialisers."""
+    from core.fast_layers import fast_layers
+
     keras = keras_module()
-    cls = {
-        "simple": keras.layers.SimpleRNN,
-        "lstm": keras.layers.LSTM,
-        "gru": keras.layers.GRU,
-    }[arch.cell]
+    # Keras's layers with the hoisted, hand-differentiated CPU loop (core.fast_rnn): same
+    # weights, configuration and class names, so saved models read as Keras's own.
+    cls = fast_layers()[arch.cell]
     reg = keras.regularizers.L2(arch.l2) if arch.l2 > 0 else None
     layer = cls(
         arch.units,

@@ -230,6 +230,77 @@ class NumpyStack:
         return np.array(out), state
 
 
+class OneByOne:
+    """A NumpyStack for one sequence, one token at a time, on 1-D float32 vectors: generation's loop.
+
+    `NumpyStack.step` works on batches, which costs a matrix-matrix product per layer and a
+    dozen small arrays per character. Here, on the same weights and equations, the first
+    layer's input product is a row of a table made once (embedding @ kernel + bias, one row
+    per token), each recurrent product is a vector-matrix product (about half the time of a
+    (1, u) matrix's on one BLAS thread), and the state lives in vectors updated in place.
+    """
+
+    def __init__(self, stack: NumpyStack, state: list[tuple]):
+        self.stack = stack
+        self.plan = []  # ("norm", LayerNorm) or ("cell", Cell, input table or None)
+        first = True
+        for layer in stack.layers:
+            if isinstance(layer, LayerNorm):
+                self.plan.append(("norm", layer, None))
+                first = False
+                continue
+            bias = layer.bias[0] if layer.kind == "gru" else layer.bias
+            table = (stack.embedding @ layer.kernel + bias).astype(np.float32) if first else None
+            self.plan.append(("cell", layer, table))
+            first = False
+        self.set_state(state)
+
+    def set_state(self, state: list[tuple]) -> None:
+        self.h = [tuple(np.array(part[0], np.float32) for part in s) for s in state]
+
+    def state(self) -> list[tuple]:
+        return [tuple(part[None].copy() for part in s) for s in self.h]
+
+    def step(self, token: int) -> np.ndarray:
+        """The distribution over the next token (vocab,) after reading `token`."""
+        x, i = None, 0
+        for kind, layer, table in self.plan:
+            if kind == "norm":
+                x = layer(x)
+                continue
+            xk = table[token] if table is not None else x @ layer.kernel
+            x = self._cell(layer, xk, table is not None, i)
+            i += 1
+        logits = x @ self.stack.head_w + self.stack.head_b  # (vocab,)
+        p = np.exp(logits - logits.max())
+        return p / p.sum()
+
+    def _cell(self, cell: Cell, xk: np.ndarray, biased: bool, i: int) -> np.ndarray:
+        u = cell.units
+        if cell.kind == "gru":
+            (h_prev,) = self.h[i]
+            xz = xk if biased else xk + cell.bias[0]
+            hz = h_prev @ cell.recurrent + cell.bias[1]  # (3u,)
+            zr = sigmoid(xz[: 2 * u] + hz[: 2 * u])
+            hh = np.tanh(xz[2 * u :] + zr[u:] * hz[2 * u :])
+            z = zr[:u]
+            h = z * h_prev + (1.0 - z) * hh
+            self.h[i] = (h,)
+            return h
+        if cell.kind == "lstm":
+            h_prev, c_prev = self.h[i]
+            z = (xk if biased else xk + cell.bias) + h_prev @ cell.recurrent  # (4u,)
+            sig = sigmoid(z)
+            c = sig[u : 2 * u] * c_prev + sig[:u] * np.tanh(z[2 * u : 3 * u])
+            h = sig[3 * u :] * np.tanh(c)
+            self.h[i] = (h, c)
+            return h
+        (h_prev,) = self.h[i]
+        h = np.tanh((xk if biased else xk + cell.bias) + h_prev @ cell.recurrent)
+        self.h[i] = (h,)
+        return h
+
+
 def sample(probs: np.ndarray, rng: np.random.Generator, temperature: float = 1.0, top_k: int = 0) -> int:
     """Draw one token: temperature < 1 sharpens, > 1 flattens; top_k keeps the k likeliest; 0 = greedy."""
     if temperature <= 0:

@@ -90,6 +90,10 @@ def keras_module():
             import keras
 
             _keras = keras
+            # The app's fast recurrent layers, registered before any saved model is loaded.
+            from core.fast_layers import fast_layers
+
+            fast_layers()
     return _keras
 
 

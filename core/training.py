@@ -53,13 +53,23 @@ class TrainContext:
             callbacks.append(
                 keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, cfg.patience // 2 or 2))
             )
+        from core.fast_layers import wants_xla
+
+        first = x[0] if isinstance(x, list | tuple) else x
+        n, timesteps = len(first), (first.shape[1] if first.ndim > 1 else 1)
+        if wants_xla(model, cfg.epochs * math.ceil(n / cfg.batch_size), timesteps):
+            # A last, smaller batch would be compiled again (seconds): each epoch drops a
+            # different remainder of the shuffled data instead.
+            model.jit_compile = True
+            x, y = _batches(x, y, cfg.batch_size), None
         model.fit(
             x,
             y,
             validation_data=validation_data,
             epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            shuffle=True,
+            batch_size=None if y is None else cfg.batch_size,
+            validation_batch_size=cfg.batch_size,
+            shuffle=y is not None,  # a dataset is shuffled already
             callbacks=callbacks,
             verbose=0,
         )
@@ -71,6 +81,16 @@ class TrainContext:
                 " clipping (clip norm 1.0) or lower the learning rate, then train again."
             )
         return history
+
+
+def _batches(x, y, batch_size: int):
+    """(x, y) reshuffled every epoch in full batches only (one shape for XLA to compile)."""
+    import tensorflow as tf
+
+    n = len(x[0] if isinstance(x, list | tuple) else x)
+    data = tf.data.Dataset.from_tensor_slices((tuple(x) if isinstance(x, list) else x, y))
+    data = data.shuffle(n, reshuffle_each_iteration=True)
+    return data.batch(min(batch_size, n), drop_remainder=True).prefetch(2)
 
 
 def make_optimizer(cfg: TrainingConfig):
