@@ -149,12 +149,14 @@ def serve(warmup: int) -> None:
         words = line.split()
         if not words or words[0] != "run":
             break
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for _ in range(int(words[1])):
             i = (i + 1) % n
             _step(torch, net, opt, cfg, xt[i * b : (i + 1) * b], yt[i * b : (i + 1) * b], v)
-        rate = int(words[1]) * b * cfg.seq_len / (time.perf_counter() - t)
-        print(json.dumps({"chars_per_s": rate, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+        chars = int(words[1]) * b * cfg.seq_len
+        rate, per_cpu = chars / (time.perf_counter() - t), chars / (time.process_time() - cpu)
+        load = round(os.getloadavg()[0], 2)
+        print(json.dumps({"chars_per_s": rate, "chars_per_cpu_s": per_cpu, "load_average": load}), flush=True)
 
 
 class Peer:
@@ -178,10 +180,12 @@ class Peer:
             raise RuntimeError(f"the PyTorch peer ended (exit {self.proc.wait()})")
         return json.loads(line)
 
-    def round(self, steps: int) -> float:
+    def round(self, steps: int) -> tuple[float, float]:
+        """(characters per second, per second of the peer's CPU time) of `steps` steps."""
         self.proc.stdin.write(f"run {steps}\n")
         self.proc.stdin.flush()
-        return self._read()["chars_per_s"]
+        out = self._read()
+        return out["chars_per_s"], out["chars_per_cpu_s"]
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -57,19 +57,20 @@ class TrainContext:
 
         first = x[0] if isinstance(x, list | tuple) else x
         n, timesteps = len(first), (first.shape[1] if first.ndim > 1 else 1)
+        val_batch = cfg.batch_size
         if wants_xla(model, cfg.epochs * math.ceil(n / cfg.batch_size), timesteps):
-            # A last, smaller batch would be compiled again (seconds): each epoch drops a
-            # different remainder of the shuffled data instead.
             model.jit_compile = True
-            x, y = _batches(x, y, cfg.batch_size), None
+            x, y = _full_batches(x, y, cfg.batch_size, cfg.seed)
+            if validation_data is not None and len(validation_data[1]) <= 4 * cfg.batch_size:
+                val_batch = len(validation_data[1])  # one batch: one more shape to compile, not two
         model.fit(
             x,
             y,
             validation_data=validation_data,
             epochs=cfg.epochs,
-            batch_size=None if y is None else cfg.batch_size,
-            validation_batch_size=cfg.batch_size,
-            shuffle=y is not None,  # a dataset is shuffled already
+            batch_size=cfg.batch_size,
+            validation_batch_size=val_batch,
+            shuffle=True,
             callbacks=callbacks,
             verbose=0,
         )
@@ -83,14 +84,18 @@ class TrainContext:
         return history
 
 
-def _batches(x, y, batch_size: int):
-    """(x, y) reshuffled every epoch in full batches only (one shape for XLA to compile)."""
-    import tensorflow as tf
+def _full_batches(x, y, batch_size: int, seed: int):
+    """x and y less a random remainder of fewer than `batch_size` samples: full batches only
+    (one shape for XLA to compile; a last, smaller batch would be compiled again, seconds)."""
+    import numpy as np
 
-    n = len(x[0] if isinstance(x, list | tuple) else x)
-    data = tf.data.Dataset.from_tensor_slices((tuple(x) if isinstance(x, list) else x, y))
-    data = data.shuffle(n, reshuffle_each_iteration=True)
-    return data.batch(min(batch_size, n), drop_remainder=True).prefetch(2)
+    first = x[0] if isinstance(x, list | tuple) else x
+    n = len(first)
+    if n <= batch_size or n % batch_size == 0:
+        return x, y
+    keep = np.sort(np.random.default_rng(seed).permutation(n)[: n - n % batch_size])
+    take = (lambda a: [v[keep] for v in a]) if isinstance(x, list | tuple) else (lambda a: a[keep])
+    return take(x), y[keep]
 
 
 def make_optimizer(cfg: TrainingConfig):
