@@ -38,8 +38,7 @@ def _sigmoid_grad(y):
 def _loop(n, body, loop_vars, reverse=False):
     """Run body(t, *vars) for t = 0..n-1 (n-1..0 when reverse); returns the final vars."""
     tf = _tf()
-    start = n - 1 if reverse else 0
-    step = -1 if reverse else 1
+    start, step = (n - 1, -1) if reverse else (tf.constant(0), 1)
 
     def cond(t, *_):
         return t >= 0 if reverse else t < n
@@ -47,8 +46,7 @@ def _loop(n, body, loop_vars, reverse=False):
     def wrapped(t, *v):
         return (t + step, *body(t, *v))
 
-    out = tf.while_loop(cond, wrapped, (tf.constant(start) if isinstance(start, int) else start, *loop_vars))
-    return out[1:]
+    return tf.while_loop(cond, wrapped, (start, *loop_vars))[1:]
 
 
 def _arrays(tf, n, dtype, count):
