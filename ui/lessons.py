@@ -211,7 +211,37 @@ class LessonBox:
                 st.warning(f"Not this time. {verdict.text}")
 
 
+def _open_from_link(prefix: str) -> None:
+    """`?run=ID` (the class board's links) shows that saved run on its page, once."""
+    rid = st.query_params.get("run")
+    if not rid or st.session_state.get(f"{prefix}__linked") == rid:
+        return
+    from ui.panel import TASK_PAGES, open_run, run_store
+
+    row = run_store().get(rid)
+    st.session_state[f"{prefix}__linked"] = rid
+    if row and TASK_PAGES.get(row["task"], ("", ""))[1] == prefix and row["status"] in ("done", "stopped"):
+        open_run(row["task"], rid)
+
+
+def tag_runs(run_ids) -> None:
+    """Put this student's display name and the open lesson (if any) on runs just submitted."""
+    from core import board
+    from ui.owner import owner_id
+    from ui.panel import run_store
+
+    store = run_store()
+    name = st.session_state.get("class__name")
+    if name is None:
+        name = st.session_state["class__name"] = board.display_name_of(store, owner_id())
+    state = st.session_state.get(STATE) or {}
+    for rid in run_ids:
+        board.tag_run(store, rid, display_name=name, lesson=state.get("id", ""))
+
+
 def lesson_box(prefix: str) -> LessonBox:
+    """The top of a task page: opens a run named by ?run=ID, then draws the lesson's box (if any)."""
+    _open_from_link(prefix)
     return LessonBox(prefix)
 
 
@@ -233,4 +263,4 @@ def lessons_list() -> None:
             st.caption(f"{lesson.summary} ({len(lesson.steps)} steps)")
 
 
-__all__ = ["PAGES", "lesson_box", "lessons_list", "observe"]
+__all__ = ["PAGES", "lesson_box", "lessons_list", "observe", "tag_runs"]

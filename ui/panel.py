@@ -71,6 +71,8 @@ def session_id() -> str:
 
 
 def submit(prefix: str, task: str, config) -> None:
+    from ui.lessons import tag_runs
+
     current = manager().snapshot(st.session_state.get(f"{prefix}__job", ""))
     if current and current["status"] in ACTIVE:
         # The page shows (and can cancel) one job: a second one would be out of its reach.
@@ -81,6 +83,7 @@ def submit(prefix: str, task: str, config) -> None:
     st.session_state.pop(f"{prefix}__open", None)
     try:
         st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
+        tag_runs([st.session_state[f"{prefix}__job"]])  # the class board's name and lesson
         st.session_state[f"{prefix}__scroll"] = True  # bring the progress bar into view once
     except DataError as exc:
         st.error(str(exc))
