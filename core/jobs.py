@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from core import upload_names
+from core import sharing, upload_names
 from core.config import to_dict
 from core.datasets import DataError
 from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and tests import them here)
@@ -91,6 +91,8 @@ class JobManager:
         self._disk_full = False  # the last failure was a full disk: the queue waits for room
         self._unrecorded: dict[str, str] = {}  # failures the store could not take yet
         self._closing = threading.Event()
+        self._joins = sharing.Joins()  # identical requests train once (core.sharing)
+        self._share_lock = threading.Lock()  # a fingerprint's lookup and its job's registration together
         spec = executor or executor_spec()
         if spec == "local":
             self._process = ProcessBackend(self.store) if isolate else None
@@ -136,12 +138,25 @@ class JobManager:
             " wait for your other trainings to finish (or stop them), then press again."
         )
 
-    def submit(self, task: str, config, session: str = "") -> str:
+    def submit(self, task: str, config, session: str = "", share: bool = True) -> str:
+        """Queue a job; a request equal to a queued or running one joins it (its id is returned)
+        unless `share` is False or core.sharing says it cannot be shared."""
         if task not in RUNNERS:
             raise ValueError(f"unknown task {task!r}")
-        with self._lock:
-            self._check_room(session, 1)
-        return self._enqueue(task, config, session)
+        key = sharing.request_key(task, config, self.executor)[0] if share else ""
+        with self._share_lock:
+            with self._lock:
+                joined = self._joins.find(key, lambda jid: self._jobs[jid].status)
+                if joined:
+                    self._joins.join(joined, session)
+                    return joined
+                self._check_room(session, 1)
+            return self._enqueue(task, config, session, key)
+
+    def same_finished(self, task: str, config) -> tuple[dict | None, str]:
+        """(the finished run with the same fingerprint or None, why this request cannot share)."""
+        key, reason = sharing.request_key(task, config, self.executor)
+        return sharing.finished_run(self.store, key), reason
 
     def submit_all(self, task: str, configs: dict, session: str = "") -> dict:
         """Submit a group of jobs ({name: config} -> {name: run id}): all of them, or none."""
@@ -151,15 +166,18 @@ class JobManager:
             self._check_room(session, len(configs))
         return {name: self._enqueue(task, cfg, session) for name, cfg in configs.items()}
 
-    def _enqueue(self, task: str, config, session: str) -> str:
+    def _enqueue(self, task: str, config, session: str, key: str = "") -> str:
         cfg = to_dict(config)
         # An upload is listed by the name it was uploaded as; the file stays under its hash.
         data_name = upload_names.label(str(cfg.get("data", "")))
         run_id = self.store.create(task, cfg, data_name=data_name, owner=session)
+        if key:
+            sharing.set_key(self.store, run_id, key)
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job
             self._order.append(run_id)
+            self._joins.add(key, run_id)
         self._executor.submit(job, self)
         return run_id
 
@@ -185,6 +203,8 @@ class JobManager:
                 return None
             snap = job.snapshot(self._position(job))
             snap["wait_s"] = self._wait_estimate(job) if job.status == "queued" else None
+            snap["session"] = job.session  # whose job it is: a person who joined it cannot stop it
+            snap["joined"] = len(self._joins.followers.get(job_id, ()))
             return snap
 
     def _wait_estimate(self, job: Job) -> float:
