@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 import time
-from pathlib import Path
 
 import streamlit as st
 
@@ -17,6 +16,7 @@ from core.lessons import all_lessons
 from core.numbers import plain_number
 from core.tasks import TASKS
 from ui.owner import is_teacher, owner_id, teacher_box
+from ui.pages import PAGES, url_path
 from ui.panel import run_store
 
 P = "board"
@@ -32,7 +32,8 @@ def plain(text: str) -> str:
 
 def page_url(task: str) -> str:
     """The task page's address in this app (`pages/1_Forecasting.py` -> `/Forecasting`)."""
-    return "/" + re.sub(r"^\d+_", "", Path(TASKS[task].page).stem)
+    page = next(p for p in PAGES if p.path == TASKS[task].page)
+    return "/" + url_path(page)
 
 
 def _save_name() -> None:
