@@ -127,6 +127,7 @@ def run_classroom(n: int) -> dict:
     }
 
 
+MIXED_DEADLINE_S = 1500  # 30 trainings one after another on a busy 2-core machine
 DEFAULTS = "fc_preset=default"  # the page's defaults (US jobs, 20 epochs)
 
 
@@ -136,13 +137,16 @@ def own_settings(i: int) -> str:
 
 
 def _expected(query: str) -> dict:
-    """The settings a link asks for, as the run store keeps them."""
+    """The settings a link asks for (the page's defaults where it names none), as the store keeps them."""
+    from core.config import ForecastConfig
+
+    d = ForecastConfig()
     pairs = dict(kv.split("=") for kv in query.split("&"))
     return {
-        "seed": int(pairs.get("fc_seed", 0)),
-        "data": "synthetic" if pairs.get("fc_source") == "synthetic" else "employment",
-        "epochs": int(pairs.get("fc_epochs", 20)),
-        "units": int(pairs.get("fc_units", 32)),
+        "seed": int(pairs.get("fc_seed", d.train.seed)),
+        "data": pairs.get("fc_source", d.data),
+        "epochs": int(pairs.get("fc_epochs", d.train.epochs)),
+        "units": int(pairs.get("fc_units", d.arch.units)),
     }
 
 
@@ -192,7 +196,7 @@ def run_mixed(n_default: int, n_own: int, share: bool) -> dict:
             latencies: list[float] = []
             done: dict[int, str] = {}
             finished_at: dict[int, float] = {}
-            while len(done) < n and time.time() - start < DEADLINE_S:
+            while len(done) < n and time.time() - start < MIXED_DEADLINE_S:
                 for i, page in enumerate(pages):
                     if i in done:
                         continue
