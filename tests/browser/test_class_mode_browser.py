@@ -41,8 +41,11 @@ def test_a_lesson_end_to_end_then_the_class_board(data_dir):
     from playwright.sync_api import expect
 
     with streamlit_server(data_dir) as url, chromium_page(1440, 900) as page:
-        page.goto(f"{url}/Forecasting?lesson=forecast_persistence")
+        page.goto(url)  # Home's list of lessons opens the lesson's page with ?lesson=ID
         wait_idle(page, timeout=120_000)
+        page.get_by_role("link", name="Why 'same as yesterday' is hard to beat").click()
+        wait_idle(page, timeout=120_000)
+        assert "lesson=forecast_persistence" in page.url  # the link a teacher can share
         box = page.locator(".st-key-lesson__box")
         expect(box).to_contain_text("step 1 of 3")
         expect(page.get_by_text("Stock prices", exact=True)).to_be_visible()
@@ -85,6 +88,9 @@ def test_a_lesson_end_to_end_then_the_class_board(data_dir):
         ]
         assert sorted(order) == ["Ana", "Bea <script>", "Cem"]
         _shot(page, "board")
+
+X
+        expect(page.get_by_text(f"Showing saved run {worse}")).to_be_visible(timeout=60_000)
 
         page.goto(f"{url}/Class_board?board_projector=true&board_data={stock['data_name']}")
         updated = page.get_by_text(re.compile(r"Updated \d\d:\d\d:\d\d"))
