@@ -153,6 +153,11 @@ def _expected(query: str) -> dict:
 RUN_ID = re.compile(r"(?:Run|run) (\d{8}-\d{6}-[0-9a-f]{6})[.:,]")
 
 
+def _last(finished_at: dict[int, float], who) -> float | None:
+    times = [finished_at[i] for i in who if i in finished_at]
+    return round(max(times), 1) if times else None
+
+
 def run_mixed(n_default: int, n_own: int, share: bool) -> dict:
     """n_default people press Train with the defaults, n_own with their own settings, at once."""
     from playwright.sync_api import sync_playwright
@@ -250,6 +255,8 @@ def run_mixed(n_default: int, n_own: int, share: bool) -> dict:
         "median_result_s": round(sorted(finished_at.values())[len(finished_at) // 2], 1)
         if finished_at
         else None,
+        "last_result_defaults_s": _last(finished_at, range(n_default)),
+        "last_result_own_settings_s": _last(finished_at, range(n_default, n)),
         "interactions": len(latencies),
         "p95_interaction_s": round(p95, 2) if p95 is not None else None,
         "median_interaction_s": round(latencies[len(latencies) // 2], 2) if latencies else None,
