@@ -89,8 +89,9 @@ def test_a_lesson_end_to_end_then_the_class_board(data_dir):
         assert sorted(order) == ["Ana", "Bea <script>", "Cem"]
         _shot(page, "board")
 
-X
-        expect(page.get_by_text(f"Showing saved run {worse}")).to_be_visible(timeout=60_000)
+        page.goto(f"{url}/Forecasting?run={stock['id']}")  # the board's "open run" link
+        expect(page.get_by_text(f"Showing saved run {stock['id']}")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Results on the test split")).to_be_visible()
 
         page.goto(f"{url}/Class_board?board_projector=true&board_data={stock['data_name']}")
         updated = page.get_by_text(re.compile(r"Updated \d\d:\d\d:\d\d"))
