@@ -86,7 +86,8 @@ def submit(prefix: str, task: str, config, share: bool = True) -> None:
     st.session_state.pop(f"{prefix}__open", None)
     st.session_state.pop(f"{prefix}__same", None)
     try:
-        same = manager().same_finished(task, config)[0] if share else None
+        same, why = manager().same_finished(task, config) if share else (None, "")
+        st.session_state[f"{prefix}__alone"] = why  # said under the progress bar
         if same is not None:
             open_run(task, same["id"])
             st.session_state[f"{prefix}__same"] = (
@@ -155,6 +156,10 @@ def _draw(
         st.caption(
             f"Someone was already training exactly these settings, so you joined run {snap['id']}:"
             " one training, the same live chart and the same result for everyone who asked."
+        )
+    elif status in ACTIVE and st.session_state.get(f"{prefix}__alone"):
+        st.caption(
+            f"Not shared with anyone asking for the same settings: {st.session_state[f'{prefix}__alone']}."
         )
     if status == "queued":
         ahead = snap["position"]

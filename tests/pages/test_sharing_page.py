@@ -38,6 +38,15 @@ def test_a_joined_job_is_watched_but_not_stopped(fake_jobs):
     assert not [b for b in at.button if b.label == "Stop training"]
 
 
+def test_a_request_that_cannot_be_shared_says_why(fake_jobs, monkeypatch):
+    why = "it has a time budget: where it stops depends on how busy the machine is"
+    monkeypatch.setattr(fake_jobs, "same_finished", lambda task, config: (None, why))
+    at = AppTest.from_file(FORECAST, default_timeout=60).run()
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and len(fake_jobs.submitted) == 1
+    assert any(c.value == f"Not shared with anyone asking for the same settings: {why}." for c in at.caption)
+
+
 @pytest.mark.slow
 def test_the_same_settings_again_give_the_finished_result_at_once(fresh_app):
     at = AppTest.from_file(FORECAST, default_timeout=120)
