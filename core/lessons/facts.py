@@ -38,7 +38,8 @@ def cells_facts(results: dict[str, dict]) -> dict:
 
 
 def clipping_facts(demo: dict) -> dict:
-    """The clipping demonstration: the largest update and the last loss, without and with the clip."""
+    """The clipping demonstration, without and with the clip: the largest update, the losses, the
+    size of all the weights at the start and at the end, and the last update."""
     out = {"bound": demo["learning_rate"] * demo["clip"]}
     for name in ("unclipped", "clipped"):
         rows = demo[name]
@@ -47,6 +48,9 @@ def clipping_facts(demo: dict) -> dict:
             "max_grad": max(r["grad_norm"] for r in rows),
             "first_loss": rows[0]["loss"],
             "last_loss": rows[-1]["loss"],
+            "first_weights": rows[0]["weight_norm"],  # all the weights' size, before the first step
+            "last_weights": rows[-1]["weight_norm"],  # ... and before the last
+            "last_update": rows[-1]["update_norm"],
         }
     return out
 

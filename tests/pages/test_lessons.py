@@ -130,7 +130,10 @@ def test_derived_facts():
     assert lf.real_word_share("a", words) is None
     gen = lf.generation_facts({"probs": [0.5, 1.0], "text": "that is", "temperature": 0.3}, words)
     assert gen == {"temperature": 0.3, "confidence": 0.75, "real_words": 1.0}
-    rows = [{"update_norm": u, "grad_norm": u * 10, "loss": 1.0 / (k + 1)} for k, u in enumerate([5.0, 0.1])]
+    rows = [
+        {"update_norm": u, "grad_norm": u * 10, "loss": 1.0 / (k + 1), "weight_norm": 17.0}
+        for k, u in enumerate([5.0, 0.1])
+    ]
     clip = lf.clipping_facts({"learning_rate": 0.05, "clip": 1.0, "unclipped": rows, "clipped": rows[::-1]})
     assert clip["bound"] == pytest.approx(0.05) and clip["unclipped"]["max_update"] == 5.0
     assert clip["clipped"]["last_loss"] == 1.0
