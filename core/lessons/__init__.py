@@ -250,5 +250,8 @@ def judge(check: Check, facts: dict, earlier: dict[int, dict]) -> Verdict | None
         if value is None:
             return None
         values[name] = value
-    ok = evaluate(check.expect, values)
+    try:
+        ok = evaluate(check.expect, values)
+    except (ZeroDivisionError, OverflowError):
+        return None  # a run with a zero where a ratio divides says nothing either way
     return Verdict(ok=ok, text=(check.saw if ok else check.missed).format(**values), values=values)

@@ -120,6 +120,8 @@ def test_checks_read_the_numbers_and_say_them():
     jobs = {"final": {"test": {"rnn": {"mae": 10.0}, "persistence": {"mae": 20.0}}}}
     assert judge(later, jobs, {1: seen.values}).ok
     assert judge(later, jobs, {}) is None
+    zero = {"final": {"test": {"rnn": {"mae": 10.0}, "persistence": {"mae": 0.0}}}}
+    assert judge(later, zero, {1: seen.values}) is None  # a ratio over zero: no verdict, no crash
     assert evaluate("a < b * 2 and not a > 3", {"a": 1.0, "b": 1.0})
     assert not evaluate("max(a, b) < 1", {"a": 1.0, "b": 0.5})
 
