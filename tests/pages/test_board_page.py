@@ -49,3 +49,10 @@ def test_a_name_typed_once_goes_on_the_runs(data_dir, fresh_app):
     at.text_input(key="class__name_box").input("  Dana\t ").run()
     assert store.get(rid)["display_name"] == "Dana"
     assert at.session_state["class__name"] == "Dana"
+
+
+def test_the_board_loads_no_tensorflow():
+    from tests.pages.test_pages import in_fresh_process
+
+    exceptions, errors, tensorflow = in_fresh_process(BOARD, app_timeout=60, timeout=120)
+    assert (exceptions, errors, tensorflow) == (0, 0, False)
