@@ -48,7 +48,7 @@ def set_display_name(store: RunStore, owner: str, name: str) -> str:
     """Put the (cleaned) name on every run of this browser; returns what was stored."""
     name = clean_name(name)
     if owner:
-        store._write("UPDATE runs SET display_name=? WHERE owner=?", (name, owner))
+        store.set_owner_display_name(owner, name)
     return name
 
 
@@ -56,23 +56,16 @@ def display_name_of(store: RunStore, owner: str) -> str:
     """The name this browser last gave (so it is typed once, not per visit)."""
     if not owner:
         return ""
-    with store._connect() as con:
-        row = con.execute(
-            "SELECT display_name FROM runs WHERE owner=? AND display_name != '' ORDER BY created DESC LIMIT 1",
-            (owner,),
-        ).fetchone()
-    return row["display_name"] if row else ""
+    return store.owner_display_name(owner)
 
 
 def tag_run(store: RunStore, run_id: str, display_name: str = "", lesson: str = "") -> None:
-    store._write(
-        "UPDATE runs SET display_name=?, lesson=? WHERE id=?", (clean_name(display_name), lesson, run_id)
-    )
+    store.set_class_fields(run_id, display_name=clean_name(display_name), lesson=lesson)
 
 
 def hide(store: RunStore, run_id: str, hidden: bool = True) -> None:
     """The teacher's switch (the page checks the teacher password before calling it)."""
-    store._write("UPDATE runs SET hidden=? WHERE id=?", (1 if hidden else 0, run_id))
+    store.set_class_fields(run_id, hidden=1 if hidden else 0)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -136,9 +129,7 @@ class Group:
 
 
 def recent_rows(store: RunStore, start: float) -> list[dict]:
-    with store._connect() as con:
-        rows = con.execute("SELECT * FROM runs WHERE created >= ? ORDER BY created", (start,)).fetchall()
-    return [store._row(r) for r in rows]
+    return store.created_since(start)
 
 
 def board(

@@ -113,21 +113,16 @@ def request_key(task: str, config, executor: str = "local") -> tuple[str, str]:
 
 def set_key(store, run_id: str, key: str) -> None:
     """Record a run's fingerprint (the runs table's request_key, schema 5)."""
-    store._write("UPDATE runs SET request_key=? WHERE id=?", (key, run_id))
+    store.set_class_fields(run_id, request_key=key)
 
 
 def finished_run(store, key: str) -> dict | None:
     """The newest finished run with this fingerprint whose result is still there, if any."""
     if not key:
         return None
-    with store._connect() as con:
-        rows = con.execute(
-            "SELECT id FROM runs WHERE request_key=? AND status='done' ORDER BY finished DESC LIMIT 3",
-            (key,),
-        ).fetchall()
-    for r in rows:
-        if store.result(r["id"]) is not None:
-            return store.get(r["id"])
+    for run_id in store.done_with_key(key):
+        if store.result(run_id) is not None:
+            return store.get(run_id)
     return None
 
 
