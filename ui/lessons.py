@@ -203,12 +203,19 @@ class LessonBox:
             if verdict is None:
                 st.caption("⏳ The check appears here once you have done what the step says.")
                 return
+            new = self.state["verdicts"].get(i) is None or self.state.get("shown") != (i, token)
             self.state["values"][i] = verdict.values
             self.state["verdicts"][i] = verdict.ok
+            self.state["shown"] = (i, token)
+            head = "✅ Expected effect seen." if verdict.ok else "Not this time."
             if verdict.ok:
-                st.success(f"✅ Expected effect seen. {verdict.text}")
+                st.success(f"{head} {verdict.text}")
             else:
-                st.warning(f"Not this time. {verdict.text}")
+                st.warning(f"{head} {verdict.text}")
+            if new:  # the page scrolls to the results: say it where the person is looking, too
+                st.toast(
+                    f"**Lesson check** (in the lesson box above): {head} {verdict.text}", duration="long"
+                )
 
 
 def _open_from_link(prefix: str) -> None:
