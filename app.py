@@ -1,14 +1,12 @@
-"""RNN Studio landing page: what an RNN is, a card per page, and the system status.
+"""RNN Studio's entry point: `streamlit run app.py`. It only sets up the navigation.
 
-It must not import TensorFlow (seconds of start-up): versions come from package
-metadata and the run count from the run store.
+The pages are listed once, in ui/pages.py; the landing page is ui/home.py, called "Home" in the
+sidebar. Nothing here imports TensorFlow (seconds of start-up).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import streamlit as st
@@ -17,83 +15,10 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `streamlit run` from another folder
     sys.path.insert(0, str(ROOT))
 
-from core.datasets import data_dir  # noqa: E402
-from ui.panel import manager, run_store  # noqa: E402
+from ui.home import home  # noqa: E402
+from ui.pages import PAGES, url_path  # noqa: E402
 
 st.set_page_config(page_title="RNN Studio", page_icon="🔁", layout="wide")
-
-PAGES = [
-    (
-        "pages/1_Forecasting.py",
-        "📈 Forecasting",
-        "Predict tomorrow's temperature or a stock price from the last few weeks, and see whether"
-        " the RNN beats simple rules like 'same as yesterday'.",
-    ),
-    ("pages/2_Shakespeare.py", "🎭 Shakespeare", "Watch a network learn to spell, then write new plays."),
-    ("pages/3_Music.py", "🎵 Music", "Learn melodies from Bach chorales and listen to new ones."),
-    ("pages/4_Sentiment.py", "💬 Sentiment", "Read the mood of a movie review, word by word."),
-    ("pages/5_Inside_the_RNN.py", "🔬 Inside the RNN", "See the hidden state change step by step."),
-    ("pages/6_Runs.py", "🗂️ Runs", "Every training run: compare, reload and export."),
-]
-
-st.title("🔁 RNN Studio")
-st.markdown(
-    """
-A **recurrent neural network** (RNN) reads a sequence one step at a time: a day's temperature,
-a letter, a note, a word. After each step it updates a small list of numbers called its
-**hidden state**, its memory of what it has read so far. The next prediction depends on
-both the new input and that memory, which is what lets an RNN use context.
-
-Pick a page below, press **Train** with the default settings, and watch it learn.
-Every number is measured on data the model never trained on, and shown beside a simple
-baseline, so you can see whether the network is really any better.
-"""
-)
-
-jobs = manager()  # start the training process now: it loads TensorFlow (in its own process) while you read
-
-available = [p for p in PAGES if (ROOT / p[0]).exists()]
-cols = st.columns(min(3, len(available)) or 1)
-for i, (path, label, blurb) in enumerate(available):
-    with cols[i % len(cols)].container(border=True):
-        st.page_link(path, label=label)
-        st.caption(blurb)
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-store = run_store()
-if store.warning:
-    st.warning(store.warning)
-with st.expander("System status", expanded=False):
-    gpu = any(Path("/dev").glob("nvidia[0-9]*"))
-    runs = store.count()
-    where = "this computer" if jobs.executor == "local" else "a cluster of computers"
-    # Plain words first for a teacher; the settings and their names are folded below for whoever set it up.
-    st.markdown(
-        f"Models train on **{where}** ({os.cpu_count()} processor cores,"
-        f" {'with a graphics card' if gpu else 'no graphics card'}), one at a time in the background;"
-        f" **{runs}** finished or running trainings are saved and listed on the Runs page."
-    )
-    if st.toggle(
-        "Show the technical details", key="home__details", help="Settings for whoever runs the app."
-    ):
-        st.markdown(
-            f"""
-- TensorFlow: **{_version("tensorflow")}** (Keras {_version("keras")}), loaded only when you train
-- Hardware: **{"a GPU is visible" if gpu else "CPU only"}**, {os.cpu_count()} cores
-- Data directory: `{data_dir()}` (set `RNN_STUDIO_DATA` to change it)
-- Runs stored: **{runs}** ({store.describe()}; set `RNN_STUDIO_DB` to a postgresql:// URL to share it)
-- Training runs on: **{jobs.describe_executor()}**
-"""
-        )
-        if jobs.executor == "local":
-            st.caption(
-                "To train on a Ray cluster instead, run `pip install -r requirements-scale.txt` and start the"
-                " app with `RNN_STUDIO_EXECUTOR=ray://HEAD:10001` (or `auto` on a cluster node): see the README."
-            )
+pages = [st.Page(home, title="Home", icon="🔁", url_path="home", default=True)]
+pages += [st.Page(p.path, title=p.title, icon=p.icon, url_path=url_path(p)) for p in PAGES]
+st.navigation(pages).run()

@@ -65,12 +65,12 @@ def run() -> list[dict]:
 
     with tempfile.TemporaryDirectory() as tmp:
         mgr = JobManager(RunStore(tmp))
-        mgr._process.ready.wait(120)
+        mgr.backend.ready.wait(120)
         worker, server = [], []
         for _ in range(RUNS):
             job = mgr.submit("forecast", _config())
             assert mgr.wait(job, 300)["status"] == "done"
-            worker.append(rss_mb(mgr._process.pid))
+            worker.append(rss_mb(mgr.backend.pid))
             server.append(rss_mb(__import__("os").getpid()))
         mgr.shutdown()
     ref = subprocess.run(

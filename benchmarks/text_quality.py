@@ -30,7 +30,7 @@ TARGETS = {60: 2.0, 300: 1.45}
 
 
 def quick_preset() -> dict:
-    from core.jobs import execute
+    from core.execute import execute
     from core.runs import RunStore
     from core.textgen import presets
     from core.tf import keras_module

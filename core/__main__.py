@@ -46,22 +46,22 @@ def _clean(obj):
 def _train(task: str, config, store, run_id: str) -> dict:
     """Train here, or on the Ray cluster that RNN_STUDIO_EXECUTOR names."""
     from core.errors import TrainingError
-    from core.jobs import execute
+    from core.execute import execute
+    from core.job import Job
     from core.ray_executor import RayExecutor, executor_spec
 
     spec = executor_spec()
     if spec == "local":
         return execute(task, config, store, run_id, _print_event, threading.Event())[1]
     print(f"training on the Ray cluster {spec}", file=sys.stderr, flush=True)
-    status, result, error = RayExecutor(spec).run(
-        run_id,
-        task,
-        to_dict(config),
-        store,
-        _print_event,
-        threading.Event(),
-        lambda node: print(f"running on node {node}", file=sys.stderr, flush=True),
-    )
+
+    def on_event(kind: str, payload: dict) -> None:
+        if kind == "running":
+            print(f"running on node {payload['node']}", file=sys.stderr, flush=True)
+        else:
+            _print_event(kind, payload)
+
+    status, result, error = RayExecutor(spec).run(Job(id=run_id, task=task, config=config), store, on_event)
     if status == "failed":
         raise TrainingError(error)
     return result

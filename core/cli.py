@@ -1,9 +1,10 @@
 """The command line's parser, and what it does per task around training.
 
 Each task's sub-command gets its own options (a function here that its record in
-core.tasks names) and the model and training options every task shares. Each option's
-dest is its config field's name, so `config_from_args` builds the config and `recipe`
-writes the command line that builds it again. Every parser keeps its own list of the
+core.tasks names) and the model and training options every task shares, all made from
+the config fields (`config_flags`: a field's name, default, help and choices are declared
+once, in core.config). Each option's dest is its config field's name, so `config_from_args`
+builds the config and `recipe` writes the command line that builds it again. Every parser keeps its own list of the
 options it adds (`_Parser.options`), which `recipe` reads.
 """
 
@@ -14,8 +15,6 @@ import dataclasses
 from dataclasses import dataclass
 
 from core.config import (
-    POOLINGS,
-    PREDICTS,
     ArchitectureConfig,
     ForecastConfig,
     MemoryConfig,
@@ -79,38 +78,33 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _shared(
-    p: _Parser,
-    epochs: int,
-    arch: ArchitectureConfig | None = None,
-    train: TrainingConfig | None = None,
-    bidirectional_help: str | None = None,
-) -> None:
-    """The model and training options (dest = config field name); `arch` and `train` give a
-    task's own defaults."""
-    d, t = arch or ArchitectureConfig(), train or TrainingConfig(epochs=epochs)
-    flag = argparse.BooleanOptionalAction
+def config_flags(p, config, skip: tuple[str, ...] = (), helps: dict | None = None) -> None:
+    """One option per field of `config` (an instance: its values are the defaults), spelled
+    `--name-with-dashes`, with the help and choices its field declares (`core.config.setting`)."""
+    for f in dataclasses.fields(config):
+        if f.name in ("arch", "train", *skip):
+            continue
+        default, meta = getattr(config, f.name), f.metadata
+        kwargs: dict = {"default": default}
+        if help_text := (helps or {}).get(f.name) or meta.get("help"):
+            kwargs["help"] = help_text.replace("%", "%%")  # argparse formats help with %
+        if meta.get("choices"):
+            kwargs["choices"] = list(meta["choices"])
+        if isinstance(default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif meta.get("nargs"):
+            kwargs["nargs"] = meta["nargs"]
+        else:
+            kwargs["type"] = type(default)
+        p.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+
+
+def _task_flags(p: _Parser, config, helps: dict | None = None) -> None:
+    """A task's own options, then the model and training options, all from the task's config."""
+    config_flags(p, config)
     g = p.group("model and training")
-    g.add_argument("--cell", choices=["simple", "lstm", "gru"], default=d.cell)
-    g.add_argument("--units", type=int, default=d.units)
-    g.add_argument("--layers", type=int, default=d.layers)
-    g.add_argument("--bidirectional", action=flag, default=d.bidirectional, help=bidirectional_help)
-    g.add_argument("--dropout", type=float, default=d.dropout)
-    g.add_argument("--recurrent-dropout", type=float, default=d.recurrent_dropout)
-    g.add_argument("--l2", type=float, default=d.l2)
-    g.add_argument("--layer-norm", action=flag, default=d.layer_norm)
-    g.add_argument("--epochs", type=int, default=epochs)
-    g.add_argument(
-        "--budget-s", type=float, default=t.budget_s, help="stop after this many seconds (0: no limit)"
-    )
-    g.add_argument("--seed", type=int, default=t.seed)
-    g.add_argument("--batch-size", type=int, default=t.batch_size)
-    g.add_argument("--learning-rate", type=float, default=t.learning_rate)
-    g.add_argument("--optimizer", choices=["adam", "rmsprop", "sgd"], default=t.optimizer)
-    g.add_argument("--clip-norm", type=float, default=t.clip_norm)
-    g.add_argument("--patience", type=int, default=t.patience)
-    g.add_argument("--reduce-on-plateau", action=flag, default=t.reduce_on_plateau)
-    g.add_argument("--val-fraction", type=float, default=t.val_fraction)
+    config_flags(g, config.arch, helps=helps)
+    config_flags(g, config.train)
 
 
 def config_from_args(cls: type, a: argparse.Namespace):
@@ -185,124 +179,26 @@ def parser() -> _Parser:
 
 
 def forecast_flags(f: _Parser) -> None:
-    df = ForecastConfig()  # the command line's defaults are the page's defaults
-    flag = argparse.BooleanOptionalAction
-    f.add_argument("--data", default=df.data, help="seattle, synthetic, stocks:TICKER or FILE.csv")
-    f.add_argument("--column", default=df.column, help="the column to forecast")
-    f.add_argument(
-        "--date-column",
-        default=df.date_column,
-        help="the column of dates (default: found from the values, if any)",
-    )
-    f.add_argument(
-        "--detect-date",
-        action=flag,
-        default=df.detect_date,
-        help="look for a column of dates when --date-column is not given",
-    )
+    _task_flags(f, ForecastConfig())
     f.add_argument(
         "--no-date-column",
         dest="detect_date",
         action="store_false",
         help="use the rows in file order, without dates (same as --no-detect-date)",
     )
-    f.add_argument(
-        "--group-column",
-        default=df.group_column,
-        help="a file of several series stacked on repeated dates: the column that tells them apart",
-    )
-    f.add_argument("--group-value", default=df.group_value, help="which of those series (default: the first)")
-    f.add_argument(
-        "--features",
-        nargs="*",
-        default=None,
-        help="extra input columns (default: the data set's suggestion; --features alone: none)",
-    )
-    f.add_argument(
-        "--calendar",
-        action=flag,
-        default=df.calendar,
-        help="time of day, day of week and day of year as extra inputs, where there are dates",
-    )
-    f.add_argument(
-        "--predict",
-        choices=list(PREDICTS),
-        default=df.predict,
-        help="change: from the window's last value; level: the value itself",
-    )
-    f.add_argument(
-        "--highway", action=flag, default=df.highway, help="add a linear path from the window to the forecast"
-    )
-    f.add_argument("--lookback", type=int, default=df.lookback)
-    f.add_argument("--horizon", type=int, default=df.horizon)
-    f.add_argument("--scaler", choices=["minmax", "standard"], default=df.scaler)
-    f.add_argument("--test-fraction", type=float, default=df.test_fraction)
-    f.add_argument("--season", type=int, default=df.season, help="seasonal period in steps (0: detect)")
-    f.add_argument("--missing", choices=["interpolate", "drop"], default=df.missing)
-    f.add_argument("--synthetic-length", type=int, default=df.synthetic_length, help="days of synthetic data")
-    f.add_argument("--synthetic-amplitude", type=float, default=df.synthetic_amplitude)
-    f.add_argument("--synthetic-noise", type=float, default=df.synthetic_noise)
-    _shared(f, epochs=df.train.epochs, arch=df.arch, train=df.train)
 
 
 def sentiment_flags(s: _Parser) -> None:
-    d = SentimentConfig()
-    s.add_argument("--data", default="mr", help="mr, imdb (downloads about 17 MB once) or FILE.csv")
-    s.add_argument("--text-column", default="", help="the CSV column with the texts (default: guessed)")
-    s.add_argument(
-        "--label-column", default="", help="the CSV column with two label values (default: guessed)"
-    )
-    s.add_argument("--vocab", type=int, default=d.vocab, help="vocabulary size (words)")
-    s.add_argument("--max-len", type=int, default=d.max_len, help="words read per review")
-    s.add_argument("--embed-dim", type=int, default=d.embed_dim)
-    s.add_argument(
-        "--word-dropout", type=float, default=d.word_dropout, help="share of words hidden in training"
-    )
-    s.add_argument("--attention", action=argparse.BooleanOptionalAction, default=d.attention)
-    s.add_argument(
-        "--pooling",
-        choices=list(POOLINGS),
-        default=d.pooling,
-        help="without attention: the state after the last word, or max and mean over all words",
-    )
-    s.add_argument(
-        "--word-vectors",
-        action=argparse.BooleanOptionalAction,
-        default=d.word_vectors,
-        help="start the embedding from word vectors learned from the training split",
-    )
-    s.add_argument(
-        "--word-polarity",
-        action=argparse.BooleanOptionalAction,
-        default=d.word_polarity,
-        help="also read how much each word leans positive or negative in the training split",
-    )
-    s.add_argument("--test-fraction", type=float, default=d.test_fraction)
-    s.add_argument("--split-seed", type=int, default=d.split_seed)
+    _task_flags(s, SentimentConfig())
     s.add_argument("--predict", default=None, help="a review to analyse word by word after training")
-    _shared(s, epochs=d.train.epochs, arch=d.arch, train=d.train)
 
 
 def text_flags(t: _Parser) -> None:
-    d = TextConfig()
-    t.add_argument("--data", default="shakespeare", help="shakespeare or FILE.txt (UTF-8, else Latin-1)")
-    t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training sequence")
-    t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="size of each character's embedding")
-    t.add_argument(
-        "--lr-decay",
-        action=argparse.BooleanOptionalAction,
-        default=d.lr_decay,
-        help="in the last 20%% of the run, lower the learning rate linearly to 10%%",
+    bidirectional = (
+        "not for text (an error): the model writes one character at a time,"
+        " so it cannot read the characters after the one it writes"
     )
-    t.add_argument(
-        "--sample-temperature",
-        type=float,
-        default=d.sample_temperature,
-        help="temperature of the live samples written while training",
-    )
-    t.add_argument(
-        "--sample-every-s", type=float, default=d.sample_every_s, help="seconds between live samples"
-    )
+    _task_flags(t, TextConfig(), helps={"bidirectional": bidirectional})
     g = t.group("generation after training (the JSON's sample)")
     g.add_argument("--generate", type=int, default=500, help="characters to write (1-5000)")
     g.add_argument("--temperature", type=float, default=0.8, help="0.1-2.0: low is safe, high is bold")
@@ -310,49 +206,15 @@ def text_flags(t: _Parser) -> None:
     g.add_argument("--prompt", default="", help="text the model reads before it writes")
     g.add_argument("--sample-seed", type=int, default=0, help="the same seed writes the same text")
     g.add_argument("--greedy", action="store_true", help="always take the likeliest character")
-    bidirectional = (
-        "not for text (an error): the model writes one character at a time,"
-        " so it cannot read the characters after the one it writes"
-    )
-    _shared(t, epochs=d.train.epochs, arch=d.arch, train=d.train, bidirectional_help=bidirectional)
 
 
 def music_flags(m: _Parser) -> None:
-    dm = MusicConfig()
-    m.add_argument("--data", default="bach", help="bach, folk, FILE.mid or a folder of .mid files")
-    m.add_argument(
-        "--track",
-        type=int,
-        default=dm.track,
-        help="MIDI voice to learn, counted from 0 (-1: the top voice of every track)",
-    )
-    m.add_argument("--seq-len", type=int, default=dm.seq_len, help="notes per training window")
-    m.add_argument("--embed-dim", type=int, default=dm.embed_dim)
-    m.add_argument("--generate", type=int, default=dm.generate, help="notes to compose")
-    m.add_argument("--temperature", type=float, default=dm.temperature)
-    m.add_argument("--top-k", type=int, default=dm.top_k, help="sample among the k likeliest notes (0: all)")
-    m.add_argument("--sample-seed", type=int, default=dm.sample_seed)
-    m.add_argument(
-        "--primer-bars",
-        type=int,
-        default=dm.primer_bars,
-        help="bars of a held-out piece that start the melody (0: none)",
-    )
+    _task_flags(m, MusicConfig())
     m.add_argument("--out", default="", help="also write the composed melody to this .mid file")
-    _shared(m, epochs=dm.train.epochs, arch=dm.arch, train=dm.train)
 
 
 def memory_flags(mem: _Parser) -> None:
-    dl = MemoryConfig()
-    mem.add_argument("--length", type=int, default=dl.length, help="steps per sequence (the memory distance)")
-    mem.add_argument(
-        "--recurrent-scale",
-        type=float,
-        default=dl.recurrent_scale,
-        help="multiplies the initial recurrent weights",
-    )
-    mem.add_argument("--samples", type=int, default=dl.samples, help="training sequences")
-    _shared(mem, epochs=dl.train.epochs, arch=dl.arch, train=dl.train)
+    _task_flags(mem, MemoryConfig())
 
 
 def check(task: str, config, a: argparse.Namespace) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from core import tasks as _tasks
 from core.errors import USER_ERRORS, TrainingError
-from core.runs import RunStore
+from core.runs import ACTIVE, RunStore
 from core.storage_errors import DISK_FULL, is_disk_full
 from core.training import TrainContext
 
@@ -68,6 +68,45 @@ def failure_message(exc: BaseException, where: Path | str | None = None) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
+class RunRecorder:
+    """The one place where a run's events become rows in the store and its end is written down.
+
+    The command line, the training process and the Ray executor all record through it, and the
+    job manager makes sure of a failure with it; `on_event` receives every event after its row.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, on_event: EventFn = lambda kind, payload: None):
+        self.store, self.run_id, self.on_event = store, run_id, on_event
+
+    def started(self, versions: dict | None = None, executor: str = "local", node: str = "") -> None:
+        try:
+            self.store.start(self.run_id, versions=versions, executor=executor, node=node)
+        except Exception as exc:
+            if is_disk_full(exc, self.store.root):
+                raise TrainingError(DISK_FULL) from exc
+            raise
+
+    def event(self, kind: str, payload: dict) -> None:
+        if kind == "epoch":
+            self.store.add_epoch(self.run_id, payload["epoch"], payload)
+        self.on_event(kind, payload)
+
+    def fingerprint(self, fingerprint: str) -> None:
+        self.store.set_fingerprint(self.run_id, fingerprint)
+
+    def finished(self, status: str, result: dict | None, error: str = "") -> None:
+        self.store.finish(self.run_id, status, final=(result or {}).get("final", {}), error=error)
+
+    def failed(self, error: BaseException | str) -> str:
+        """Record the run as failed, unless it has already ended; returns the sentence. Raises
+        only when the store cannot take it (a full disk: the manager writes it once there is room)."""
+        message = error if isinstance(error, str) else failure_message(error, self.store.root)
+        row = self.store.get(self.run_id)
+        if row is None or row["status"] in ACTIVE:
+            self.store.finish(self.run_id, "failed", error=message)
+        return message
+
+
 def execute(
     task: str,
     config,
@@ -82,26 +121,16 @@ def execute(
     """
     from core.tf import versions
 
+    recorder = RunRecorder(store, run_id, on_event)
+    recorder.started(versions=versions(), executor="local")
     try:
-        store.start(run_id, versions=versions(), executor="local")
-    except Exception as exc:
-        if is_disk_full(exc, store.root):
-            raise TrainingError(DISK_FULL) from exc
-        raise
-
-    def event(kind: str, payload: dict) -> None:
-        if kind == "epoch":
-            store.add_epoch(run_id, payload["epoch"], payload)
-        on_event(kind, payload)
-
-    fingerprint = lambda fp: store.set_fingerprint(run_id, fp)  # noqa: E731
-    try:
-        status, result = train_in_dir(task, config, store.run_dir(run_id), event, stop_event, fingerprint)
-        store.finish(run_id, status, final=result.get("final", {}))
+        run_dir = store.run_dir(run_id)
+        status, result = train_in_dir(task, config, run_dir, recorder.event, stop_event, recorder.fingerprint)
+        recorder.finished(status, result)
     except Exception as exc:
         try:
-            store.finish(run_id, "failed", error=failure_message(exc, store.root))
-        except Exception:  # the disk is still full: the caller records it once there is room
+            recorder.failed(exc)
+        except Exception:  # the disk is still full: the manager records it once there is room
             traceback.print_exc()
         if is_disk_full(exc, store.root):
             raise TrainingError(DISK_FULL) from exc
@@ -109,8 +138,8 @@ def execute(
     return status, result
 
 
-def run_in_thread(job: Job, store: RunStore, on_event: EventFn) -> Outcome:
-    """Train in the calling thread (tests and the command line: no server beside it)."""
+def outcome_of(job: Job, store: RunStore, on_event: EventFn) -> Outcome:
+    """`execute` for a job, as (status, result, error): a failure is a sentence, never a raise."""
     try:
         status, result = execute(job.task, job.config, store, job.id, on_event, job.stop_event)
     except USER_ERRORS as exc:
@@ -119,3 +148,29 @@ def run_in_thread(job: Job, store: RunStore, on_event: EventFn) -> Outcome:
         traceback.print_exc()
         return "failed", None, failure_message(exc, store.root)
     return status, result, ""
+
+
+class InThreadBackend:
+    """Trains in the calling thread (tests and a server started with isolate=False).
+
+    Every backend (this one, `ProcessBackend`, `RayExecutor`) has the same face: `run(job, store,
+    on_event) -> (status, result, error)`, which sends a "running" event when the job starts,
+    `stop(job_id)`, `ready` (set once TensorFlow has loaded where jobs train), `close()`.
+    """
+
+    spec = "local"
+    pid = 0
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.ready.set()
+
+    def run(self, job: Job, store: RunStore, on_event: EventFn) -> Outcome:
+        on_event("running", {})
+        return outcome_of(job, store, on_event)
+
+    def stop(self, job_id: str) -> None:
+        """Nothing to pass on: the fit loop reads the job's stop event itself."""
+
+    def close(self) -> None:
+        """Nothing to close."""

@@ -217,7 +217,7 @@ def load_run_model(task: str, run_dir: Path):
     """
     import importlib
 
-    from core.jobs import RUNNERS
+    from core.execute import RUNNERS
     from core.tf import keras_module
 
     module = importlib.import_module(RUNNERS[task].split(":")[0]) if task in RUNNERS else None

@@ -5,7 +5,7 @@ they submit a config here and poll `snapshot(job_id)`. A job's payload is plain
 data (task name and config), and progress comes back as plain events, so the
 executor that runs it can later be swapped for one on a cluster.
 
-`execute` is the one path from a config to a stored run: the training process
+`core.execute.execute` is the one path from a config to a stored run: the training process
 (`core.worker`) and the command line both call it. The server itself never
 trains: Keras's fit loop is Python, and sharing the interpreter lock with the
 server's threads made training 3-15x slower (measured: 20 s alone, 303 s beside
@@ -21,30 +21,22 @@ import time
 import traceback
 from collections.abc import Callable
 
-from core import upload_names
+from core import sharing, upload_names
 from core.config import to_dict
 from core.datasets import DataError
-from core.execute import (  # noqa: F401  (re-exported: the worker, the CLI and tests import them here)
-    RUNNERS,
-    USER_ERRORS,
-    execute,
-    failure_message,
-    run_in_thread,
-    train_in_dir,
-)
-from core.job import Job  # noqa: F401  (the record of one job, re-exported)
+from core.execute import RUNNERS, InThreadBackend, RunRecorder, failure_message
+from core.job import Job
 from core.process_backend import ProcessBackend
-from core.runs import ACTIVE, RunStore
+from core.runs import RunStore
 from core.storage_errors import DISK_FULL, is_disk_full
 
 MAX_BATCH_POINTS = 500
 SPACE_POLL_S = 2.0  # how often a queue stopped by a full disk checks for free space
 
 
-class LocalExecutor:
-    """Runs jobs one after another in a daemon thread of this process."""
-
-    spec = "local"
+class OneAtATime:
+    """Hands jobs to the manager's handler one after another, in a daemon thread of this process
+    (one training process beside the app: a second job at once would halve both)."""
 
     def __init__(self, handler: Callable[[Job], None]) -> None:
         self._handler = handler
@@ -52,7 +44,7 @@ class LocalExecutor:
         self._thread = threading.Thread(target=self._loop, name="rnn-studio-worker", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Job, manager=None) -> None:
+    def submit(self, job: Job) -> None:
         self._queue.put(job)
 
     def _loop(self) -> None:
@@ -65,6 +57,24 @@ class LocalExecutor:
     def shutdown(self, timeout: float | None = None) -> None:
         self._queue.put(None)
         self._thread.join(timeout)
+
+
+class AllAtOnce:
+    """Hands every job to the handler at once, a thread each (a cluster: its free CPUs decide)."""
+
+    def __init__(self, handler: Callable[[Job], None]) -> None:
+        self._handler = handler
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, job: Job) -> None:
+        thread = threading.Thread(target=self._handler, args=(job,), name=f"rnn-studio-{job.id}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        deadline = time.time() + (timeout or 30)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.time()))
 
 
 class JobManager:
@@ -91,30 +101,34 @@ class JobManager:
         self._disk_full = False  # the last failure was a full disk: the queue waits for room
         self._unrecorded: dict[str, str] = {}  # failures the store could not take yet
         self._closing = threading.Event()
+        self._joins = sharing.Joins()  # identical requests train once (core.sharing)
+        self._share_lock = threading.Lock()  # a fingerprint's lookup and its job's registration together
         spec = executor or executor_spec()
+        # Where jobs train (the backend: every one has the same run/stop/ready/close), and how many
+        # at once (the dispatcher, which calls `_run` for each job).
         if spec == "local":
-            self._process = ProcessBackend(self.store) if isolate else None
-            self._executor = LocalExecutor(self._run)
+            self.backend = ProcessBackend(self.store) if isolate else InThreadBackend()
+            self._dispatch = OneAtATime(self._run)
         else:
             from core.ray_executor import RayExecutor
 
-            self._process = None  # jobs train on the cluster's nodes
-            self._executor = RayExecutor(spec)
+            self.backend = RayExecutor(spec)  # jobs train on the cluster's nodes
+            self._dispatch = AllAtOnce(self._run)
 
     @property
     def executor(self) -> str:
         """Where jobs train: "local" or the Ray cluster's address."""
-        return self._executor.spec
+        return self.backend.spec
 
     def describe_executor(self) -> str:
         if self.executor == "local":
             return "local: one training process beside the app, one job at a time"
-        return self._executor.describe()
+        return self.backend.describe()
 
     @property
     def engine_ready(self) -> bool:
         """Whether TensorFlow has loaded where jobs train (always true in-thread)."""
-        return self._process is None or self._process.ready.is_set()
+        return self.backend.ready.is_set()
 
     def _check_room(self, session: str, n: int) -> None:
         """Raise DataError unless `n` more jobs fit in the queue and in this session's share."""
@@ -136,12 +150,25 @@ class JobManager:
             " wait for your other trainings to finish (or stop them), then press again."
         )
 
-    def submit(self, task: str, config, session: str = "") -> str:
+    def submit(self, task: str, config, session: str = "", share: bool = True) -> str:
+        """Queue a job; a request equal to a queued or running one joins it (its id is returned)
+        unless `share` is False or core.sharing says it cannot be shared."""
         if task not in RUNNERS:
             raise ValueError(f"unknown task {task!r}")
-        with self._lock:
-            self._check_room(session, 1)
-        return self._enqueue(task, config, session)
+        key = sharing.request_key(task, config, self.executor)[0] if share else ""
+        with self._share_lock:
+            with self._lock:
+                joined = self._joins.find(key, lambda jid: self._jobs[jid].status)
+                if joined:
+                    self._joins.join(joined, session)
+                    return joined
+                self._check_room(session, 1)
+            return self._enqueue(task, config, session, key)
+
+    def same_finished(self, task: str, config) -> tuple[dict | None, str]:
+        """(the finished run with the same fingerprint or None, why this request cannot share)."""
+        key, reason = sharing.request_key(task, config, self.executor)
+        return sharing.finished_run(self.store, key), reason
 
     def submit_all(self, task: str, configs: dict, session: str = "") -> dict:
         """Submit a group of jobs ({name: config} -> {name: run id}): all of them, or none."""
@@ -151,16 +178,19 @@ class JobManager:
             self._check_room(session, len(configs))
         return {name: self._enqueue(task, cfg, session) for name, cfg in configs.items()}
 
-    def _enqueue(self, task: str, config, session: str) -> str:
+    def _enqueue(self, task: str, config, session: str, key: str = "") -> str:
         cfg = to_dict(config)
         # An upload is listed by the name it was uploaded as; the file stays under its hash.
         data_name = upload_names.label(str(cfg.get("data", "")))
         run_id = self.store.create(task, cfg, data_name=data_name, owner=session)
+        if key:
+            sharing.set_key(self.store, run_id, key)
         job = Job(id=run_id, task=task, config=config, session=session)
         with self._lock:
             self._jobs[run_id] = job
             self._order.append(run_id)
-        self._executor.submit(job, self)
+            self._joins.add(key, run_id)
+        self._dispatch.submit(job)
         return run_id
 
     def stop(self, job_id: str) -> None:
@@ -170,8 +200,8 @@ class JobManager:
             if job is None:
                 return
             job.stop_event.set()  # a Ray job's driver thread passes it on to the node
-            if job.status == "running" and self._process:
-                self._process.stop(job_id)
+            if job.status == "running":
+                self.backend.stop(job_id)
             if job.status == "queued":
                 job.status = "stopped"
                 job.finished = time.time()
@@ -185,6 +215,8 @@ class JobManager:
                 return None
             snap = job.snapshot(self._position(job))
             snap["wait_s"] = self._wait_estimate(job) if job.status == "queued" else None
+            snap["session"] = job.session  # whose job it is: a person who joined it cannot stop it
+            snap["joined"] = len(self._joins.followers.get(job_id, ()))
             return snap
 
     def _wait_estimate(self, job: Job) -> float:
@@ -238,14 +270,16 @@ class JobManager:
         with self._lock:
             for job in self._jobs.values():
                 job.stop_event.set()
-                if job.status == "running" and self._process:
-                    self._process.stop(job.id)
-        self._executor.shutdown(timeout)
-        if self._process:
-            self._process.close()
+                if job.status == "running":
+                    self.backend.stop(job.id)
+        self._dispatch.shutdown(timeout)
+        self.backend.close()
 
     # --- worker side -----------------------------------------------------
     def _on_event(self, job: Job, kind: str, payload: dict) -> None:
+        if kind == "running":  # the backend started it (on a cluster: once a node has room)
+            self._mark_running(job, payload.get("node", ""))
+            return
         with self._lock:
             if "progress" in payload:
                 job.progress = max(job.progress, float(payload["progress"]))
@@ -287,16 +321,12 @@ class JobManager:
             if job.status != "queued":  # cancelled while waiting
                 return
         self._wait_for_space(job)
-        self._mark_running(job)
 
         def on_event(kind: str, payload: dict) -> None:
             self._on_event(job, kind, payload)
 
         try:
-            if self._process:
-                status, result, error = self._process.run(job, self.store, on_event)
-            else:
-                status, result, error = run_in_thread(job, self.store, on_event)
+            status, result, error = self.backend.run(job, self.store, on_event)
         except Exception as exc:  # the store or the pipe failed around the training: the job still ends
             traceback.print_exc()
             status, result, error = "failed", None, failure_message(exc, self.store.root)
@@ -305,12 +335,11 @@ class JobManager:
         self._finish(job, status, result, error)
 
     def _record_failure(self, job_id: str, error: str) -> None:
-        """Make sure the store says "failed": the training process may not have managed to."""
+        """Make sure the store says "failed": the backend may not have managed to (a training
+        process that died, a store that would not open, a full disk)."""
         self._disk_full = self._disk_full or error == DISK_FULL
         try:
-            row = self.store.get(job_id)
-            if row is not None and row["status"] in ACTIVE:
-                self.store.finish(job_id, "failed", error=error)
+            RunRecorder(self.store, job_id).failed(error)
         except Exception as exc:
             if not is_disk_full(exc, self.store.root):
                 traceback.print_exc()

@@ -29,8 +29,11 @@ class ProcessBackend:
 
     It imports TensorFlow as soon as it starts, so the first Train click does not
     wait for the import. Messages are JSON lines: jobs and stops go down its stdin,
-    events and outcomes come up its stdout.
+    events and outcomes come up its stdout. It has the face of every backend (see
+    `core.execute.InThreadBackend`).
     """
+
+    spec = "local"
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
@@ -85,6 +88,7 @@ class ProcessBackend:
         if self._proc is None or self._proc.poll() is not None:
             self._start()
         lines = self._lines
+        on_event("running", {})
         self._send(
             {
                 "op": "run",
@@ -106,9 +110,12 @@ class ProcessBackend:
             on_event(msg["kind"], msg["payload"])
         code = self._proc.wait()
         self._start()
-        error = f"The training process stopped unexpectedly (exit code {code}); the run was lost."
-        store.finish(job.id, "failed", error=error)
-        return "failed", None, error
+        # The manager records the failure (the process could not): core.jobs.JobManager._run.
+        return (
+            "failed",
+            None,
+            f"The training process stopped unexpectedly (exit code {code}); the run was lost.",
+        )
 
     def stop(self, job_id: str) -> None:
         self._send({"op": "stop", "job_id": job_id})

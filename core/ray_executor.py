@@ -25,10 +25,14 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.datasets import DataError
+from core.execute import EventFn, Outcome, RunRecorder
+
+if TYPE_CHECKING:
+    from core.job import Job
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_GRACE_S = 30.0
@@ -217,7 +221,8 @@ def _cluster_failure(exc: Exception) -> str:
 
 
 class RayExecutor:
-    """Runs jobs as Ray tasks; any number at once (the cluster's free CPUs decide)."""
+    """Runs jobs as Ray tasks; any number at once (the cluster's free CPUs decide). A backend with
+    the face of every other (`core.execute.InThreadBackend`)."""
 
     def __init__(self, spec: str) -> None:
         ray = _ray()
@@ -249,7 +254,8 @@ class RayExecutor:
         self.cpus = float(os.environ.get("RNN_STUDIO_RAY_CPUS", "") or 1)
         gpus = os.environ.get("RNN_STUDIO_RAY_GPUS", "")
         self.gpus = float(gpus) if gpus else (1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0)
-        self._threads: list[threading.Thread] = []
+        self.ready = threading.Event()  # the nodes load TensorFlow themselves
+        self.ready.set()
 
     def describe(self) -> str:
         ray = _ray()
@@ -269,36 +275,37 @@ class RayExecutor:
             payload["data"] = shipped
         return payload
 
-    def run(
-        self,
-        job_id: str,
-        task: str,
-        config: dict,
-        store,
-        on_event: Callable[[str, dict], None],
-        stop_event: threading.Event,
-        on_start: Callable[[str], None] = lambda node: None,
-    ) -> tuple[str, dict | None, str]:
-        """Train one job on the cluster and record it in `store`; returns (status, result, error)."""
-        ray = _ray()
+    def run(self, job: Job, store, on_event: EventFn) -> Outcome:
+        """Train one job on the cluster and record it in `store`; returns (status, result, error).
+        Sends a "running" event (with the node's name) once a node starts it."""
+        try:
+            return self._run(job, RunRecorder(store, job.id, on_event))
+        except Exception as exc:  # the cluster is unreachable: keep the app serving
+            traceback.print_exc()
+            error = str(exc) if isinstance(exc, DataError) else _cluster_failure(exc)
+            RunRecorder(store, job.id).failed(error)
+            return "failed", None, error
+
+    def _run(self, job: Job, recorder: RunRecorder) -> Outcome:
+        from core.config import to_dict
+
+        ray, store = _ray(), recorder.store
         ref = self._task.options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=0).remote(
-            self._payload(job_id, task, config, self.cpus), self.channel
+            self._payload(job.id, job.task, to_dict(job.config), self.cpus), self.channel
         )
         started, stop_sent, cancelled = "", 0.0, False
 
         def drain() -> None:
             nonlocal started
-            for kind, event in ray.get(self.channel.pull.remote(job_id)):
+            for kind, event in ray.get(self.channel.pull.remote(job.id)):
                 if kind == "_started":
                     started = event["node"]
-                    store.start(job_id, versions=event["versions"], executor=self.where, node=started)
-                    on_start(started)
+                    recorder.started(versions=event["versions"], executor=self.where, node=started)
+                    recorder.on_event("running", {"node": started})
                 elif kind == "_fingerprint":
-                    store.set_fingerprint(job_id, event["fingerprint"])
+                    recorder.fingerprint(event["fingerprint"])
                 else:
-                    if kind == "epoch":
-                        store.add_epoch(job_id, event["epoch"], event)
-                    on_event(kind, event)
+                    recorder.event(kind, event)
 
         while True:
             ready, _ = ray.wait([ref], timeout=POLL_S)
@@ -306,9 +313,9 @@ class RayExecutor:
                 ray.exceptions.RayError
             ):  # the channel is gone: the task's error says why
                 drain()
-            if stop_event.is_set() and not stop_sent:
+            if job.stop_event.is_set() and not stop_sent:
                 stop_sent = time.time()
-                self.channel.stop.remote(job_id)
+                self.channel.stop.remote(job.id)
                 if not started:
                     ray.cancel(ref)  # still waiting for a free CPU: it never starts
                     cancelled = True
@@ -320,13 +327,8 @@ class RayExecutor:
         try:
             out = ray.get(ref)
         except ray.exceptions.TaskCancelledError:
-            out = {
-                "status": "stopped",
-                "result": None,
-                "files": {},
-                "node": started,
-                "error": "" if started else "cancelled before it started",
-            }
+            error = "" if started else "cancelled before it started"
+            out = {"status": "stopped", "result": None, "files": {}, "node": started, "error": error}
         except ray.exceptions.RayError as exc:
             out = {
                 "status": "failed",
@@ -337,56 +339,26 @@ class RayExecutor:
             }
         try:
             drain()
-            self.channel.forget.remote(job_id)
+            self.channel.forget.remote(job.id)
         except ray.exceptions.RayError:
             pass
         if out.get("node") and not started:  # it failed before its first event
-            store.start(job_id, executor=self.where, node=out["node"])
+            recorder.started(executor=self.where, node=out["node"])
         result = out["result"]
         if out["files"]:
-            store.put_files(job_id, out["files"])
+            store.put_files(job.id, out["files"])
         if result is not None:  # paths in the result named the node's folder: name ours
-            local = str(store.run_dir(job_id))
+            local = str(store.run_dir(job.id))
             result = json.loads(json.dumps(result).replace(json.dumps(out["run_dir"])[1:-1], local))
         if out["status"] == "failed":
-            store.finish(job_id, "failed", error=out["error"])
+            recorder.failed(out["error"])
         else:
-            store.finish(job_id, out["status"], final=(result or {}).get("final", {}), error=out["error"])
+            recorder.finished(out["status"], result, error=out["error"])
         return out["status"], result, out["error"]
 
-    # --- the JobManager's executor interface -----------------------------
-    def submit(self, job, manager) -> None:
-        thread = threading.Thread(
-            target=self._drive, args=(job, manager), name=f"rnn-studio-ray-{job.id}", daemon=True
-        )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+    def stop(self, job_id: str) -> None:
+        """Nothing to do here: `run` polls the job's stop event and passes it on to the node."""
 
-    def _drive(self, job, manager) -> None:
-        from core.config import to_dict
-
-        if job.status != "queued":  # cancelled before it was handed to Ray
-            return
-        try:
-            outcome = self.run(
-                job.id,
-                job.task,
-                to_dict(job.config),
-                manager.store,
-                lambda kind, event: manager._on_event(job, kind, event),
-                job.stop_event,
-                lambda node: manager._mark_running(job, node),
-            )
-        except Exception as exc:  # the cluster is unreachable: keep the app serving
-            traceback.print_exc()
-            error = _cluster_failure(exc) if not isinstance(exc, DataError) else str(exc)
-            manager.store.finish(job.id, "failed", error=error)
-            outcome = ("failed", None, error)
-        manager._finish(job, *outcome)
-
-    def shutdown(self, timeout: float | None = None) -> None:
-        deadline = time.time() + (timeout or 30)
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.time()))
+    def close(self) -> None:
         with contextlib.suppress(Exception):
             _ray().kill(self.channel)

@@ -63,6 +63,15 @@ MIGRATIONS = [
     [  # who made each run (a browser's id, or "" for the command line): who may delete it
         "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
     ],
+    [  # class mode: the name a student chose, the lesson a run was made in, hidden from the board
+        # by the teacher, and the request's fingerprint (identical requests train once)
+        "ALTER TABLE runs ADD COLUMN display_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN lesson TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN request_key TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX IF NOT EXISTS runs_request_key ON runs (request_key)",
+        "CREATE INDEX IF NOT EXISTS runs_created ON runs (created)",
+    ],
 ]
 VERSION = len(MIGRATIONS)
 

@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 from core.datasets import DataError, data_dir
+from core.run_class_fields import ClassFields
 from core.rundb import open_db
 from core.storage_errors import is_disk_full, user_message
 from core.tasks import TASKS as TASK_RECORDS
@@ -69,7 +70,7 @@ def _problem(d: dict) -> str:
     return ""
 
 
-class RunStore:
+class RunStore(ClassFields):
     """Thread-safe access to the runs database; one connection per call keeps it simple."""
 
     def __init__(self, root: Path | str | None = None, url: str | None = None) -> None:

@@ -60,6 +60,11 @@ class Task:
     compare_preset: Callable[[], Any] | None = None  # small, quick settings for the cell comparison
     tiny: Callable[[Path], Any] | None = None  # folder -> a config that trains in seconds (tests)
     data_sets: tuple[str, ...] = ()  # its built-in data sets (core.datasets.REGISTRY names)
+    # The held-out number its page reports, for ranking runs (the class board): final -> number,
+    # what it is called, and whether a larger one is better.
+    headline: Callable[[dict], float | None] | None = None
+    headline_label: str = ""
+    higher_is_better: bool = False
 
     def trainer(self) -> Callable:
         """The task's train(config, ctx), imported now."""
@@ -89,6 +94,17 @@ def _forecast_held_out(final: dict, test: dict) -> str:
 
 def _memory_held_out(final: dict, test: dict) -> str:
     return f"accuracy {test['accuracy']:.2f} (chance {test['chance']:.2f})" if "accuracy" in test else ""
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _at(final: dict, *path: str) -> float | None:
+    node = final
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return _number(node)
 
 
 # --- tiny configs: each trains in seconds on data it writes itself ----------------------------
@@ -205,6 +221,9 @@ print("accuracy on the long-memory test:", memory.accuracy(model, x, y))
 """
 
 FORECAST = Task(
+    headline=lambda f: _at(f, "test", "rnn", "mae"),
+    headline_label="test mean error (MAE, data units)",
+    higher_is_better=False,
     data_sets=("employment", "seattle", "synthetic", "stocks"),
     name="forecast",
     config=ForecastConfig,
@@ -226,6 +245,9 @@ FORECAST = Task(
     tiny=_tiny_forecast,
 )
 TEXT = Task(
+    headline=lambda f: _at(f, "bits_per_char"),
+    headline_label="bits per character on held-out text",
+    higher_is_better=False,
     data_sets=("shakespeare",),
     name="text",
     config=TextConfig,
@@ -245,6 +267,9 @@ TEXT = Task(
     tiny=_tiny_text,
 )
 SENTIMENT = Task(
+    headline=lambda f: _at(f, "test", "accuracy"),
+    headline_label="test accuracy",
+    higher_is_better=True,
     data_sets=("mr", "imdb"),
     name="sentiment",
     config=SentimentConfig,
@@ -262,6 +287,9 @@ SENTIMENT = Task(
     tiny=_tiny_sentiment,
 )
 MUSIC = Task(
+    headline=lambda f: _at(f, "val_nll"),
+    headline_label="nats per note on held-out melodies",
+    higher_is_better=False,
     data_sets=("bach", "folk"),
     name="music",
     config=MusicConfig,
@@ -279,6 +307,9 @@ MUSIC = Task(
     tiny=_tiny_music,
 )
 MEMORY = Task(
+    headline=lambda f: _at(f, "test", "accuracy"),
+    headline_label="accuracy on the long-memory test",
+    higher_is_better=True,
     name="memory",
     config=MemoryConfig,
     runner="core.memory:train",

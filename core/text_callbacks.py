@@ -6,19 +6,17 @@ Each builds its class at call time, so importing this module does not import Ten
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.config import TextConfig
 from core.textsample import SAMPLE_CHARS, generate, stepper_from_model
 
-if TYPE_CHECKING:
-    from core.textgen import Vocab
 
+def live_samples(ctx, cfg: TextConfig, vocab):
+    """A callback that writes a short sample every `sample_every_s` seconds and after each epoch.
 
-def live_samples(ctx, cfg: TextConfig, vocab: Vocab):
-    """A callback that writes a short sample every `sample_every_s` seconds and after each epoch."""
+    `vocab` is the run's `core.textgen.Vocab` (not imported: textgen imports this module)."""
     from core.tf import keras_module
 
     keras = keras_module()

@@ -1,4 +1,4 @@
-"""The training process: `python -m core.worker`, started and fed by core.jobs.
+"""The training process: `python -m core.worker`, started and fed by core.process_backend.
 
 It reads JSON lines on stdin ({"op": "run" | "stop" | "exit", ...}) and writes
 JSON lines on its original stdout ({"job_id", "kind", "payload"}, then one
@@ -58,7 +58,7 @@ def main() -> None:
     threading.Thread(target=read_commands, daemon=True).start()
 
     from core.config import from_dict
-    from core.jobs import USER_ERRORS, execute, failure_message
+    from core.execute import USER_ERRORS, execute, failure_message
     from core.runs import RunStore
     from core.tasks import TASK_CONFIGS
     from core.tf import keras_module
@@ -86,12 +86,8 @@ def main() -> None:
         except Exception as exc:
             traceback.print_exc()
             error = failure_message(exc, msg["store"])
-        if error:
+        if error:  # `execute` recorded it; if the store could not even open, the server does
             status = "failed"
-            try:
-                RunStore(msg["store"], msg.get("db")).finish(job_id, "failed", error=error)
-            except Exception:  # the server records it once it can (core.jobs)
-                traceback.print_exc()
         emit(job_id, "end", status=status, result=result, error=error)
         stops.pop(job_id, None)
         busy.clear()

@@ -9,6 +9,7 @@ from core.charts import series_chart
 from core.config import ForecastConfig
 from core.datasets import DataError
 from ui.forecast_views import P, data_controls, preview, series_key, series_of, show_result, window_controls
+from ui.lessons import lesson_box
 from ui.panel import live_panel, submit
 from ui.state import shared_settings
 from ui.widgets import architecture_controls, training_controls
@@ -16,6 +17,7 @@ from ui.widgets import architecture_controls, training_controls
 st.set_page_config(page_title="Forecasting · RNN Studio", page_icon="📈", layout="wide")
 st.title("📈 Forecasting")
 st.caption("The RNN reads a window of past values and predicts the next ones. Baselines show if it helps.")
+lesson = lesson_box(P)  # a guided lesson (?lesson=ID) sets the controls below
 
 try:
     with shared_settings(P):
@@ -51,3 +53,4 @@ fig, summary = series_chart(
 )
 st.plotly_chart(fig, width="stretch", key=f"{P}__series")
 st.caption(summary)
+lesson.finish()  # the step's check, over what this run of the page computed

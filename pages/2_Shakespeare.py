@@ -8,6 +8,7 @@ from core import textgen as tg
 from core.config import ConfigError
 from core.datasets import DataError
 from ui.data_notice import missing_data, train_button
+from ui.lessons import lesson_box
 from ui.panel import live_panel, submit
 from ui.state import shared_settings
 from ui.text_controls import NO_BI, P, corpus_info, data_source, preset_choice, show_corpus, text_controls
@@ -20,6 +21,7 @@ st.caption(
     "The RNN reads text one character at a time and learns to guess the next one. Watch it learn"
     " to spell, then let it write. An n-gram model (counts of short letter sequences) is the baseline."
 )
+lesson = lesson_box(P)  # a guided lesson (?lesson=ID) sets the controls below
 
 try:
     with shared_settings(P):
@@ -46,3 +48,4 @@ except (DataError, ConfigError) as exc:
 if clicked:
     submit(P, "text", config)
 live_panel(P, show_result, y_title="loss (nats per character)", draw_live=live_samples, hover_unit=BITS)
+lesson.finish()  # the step's check, over what this run of the page computed

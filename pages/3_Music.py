@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.config import MusicConfig
 from core.datasets import DataError
+from ui.lessons import lesson_box
 from ui.music_views import CAUSAL, P, data_controls, draw_live, prepared, preview, show_result, window_control
 from ui.panel import live_panel, manager, submit
 from ui.state import shared_settings
@@ -16,6 +17,7 @@ st.title("🎵 Music")
 st.caption(
     "The RNN reads melodies note by note and learns to predict the next note; then it composes new ones."
 )
+lesson = lesson_box(P)  # a guided lesson (?lesson=ID) sets the controls below
 
 try:
     with shared_settings(P):
@@ -40,3 +42,4 @@ if clicked:  # before the note below, so a parse just started hides it
 job = manager().snapshot(st.session_state.get(f"{P}__job", "")) or {}
 preview(config, prep, job)
 live_panel(P, show_result, y_title="loss (nats per note)", draw_live=draw_live)
+lesson.finish()  # the step's check, over what this run of the page computed

@@ -9,6 +9,7 @@ import streamlit as st
 from core.config import SentimentConfig, to_dict
 from core.datasets import DataError
 from ui.data_notice import missing_data, train_button
+from ui.lessons import lesson_box
 from ui.panel import live_panel, submit
 from ui.sentiment_controls import P, data_controls, preset_choice, preview, show_preview, text_controls
 from ui.sentiment_views import live_accuracy, show_result
@@ -18,6 +19,7 @@ from ui.widgets import architecture_controls, training_controls
 st.set_page_config(page_title="Sentiment · RNN Studio", page_icon="💬", layout="wide")
 st.title("💬 Sentiment")
 st.caption("The RNN reads a movie review word by word and says how positive it is, beside a TF-IDF baseline.")
+lesson = lesson_box(P)  # a guided lesson (?lesson=ID) sets the controls below
 
 try:
     with shared_settings(P):
@@ -45,3 +47,4 @@ if info:
 if clicked:
     submit(P, "sentiment", config)
 live_panel(P, show_result, y_title="binary cross-entropy", draw_live=live_accuracy)
+lesson.finish()  # the step's check, over what this run of the page computed

@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui.inside_training import compare_cells, gradients
 from ui.inside_views import step_by_step, trained_state
+from ui.lessons import lesson_box
 
 st.set_page_config(page_title="Inside the RNN · RNN Studio", page_icon="🔬", layout="wide")
 st.title("🔬 Inside the RNN")
@@ -20,6 +21,7 @@ st.markdown(
     " of numbers that is its memory of everything read so far. This page opens it up: first one step"
     " at a time, then in a trained model, then why some memories fade and how gates fix that."
 )
+lesson = lesson_box("in")  # a guided lesson (?lesson=ID) sets the controls below
 
 st.header("1. The hidden state, step by step")
 st.markdown(
@@ -52,3 +54,4 @@ st.markdown(
     " an epoch costs."
 )
 compare_cells()
+lesson.finish()  # the step's check, over what this run of the page computed

@@ -8,6 +8,7 @@ running, then reruns the page once so the results appear and polling stops.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -70,7 +71,11 @@ def session_id() -> str:
     return owner_id()
 
 
-def submit(prefix: str, task: str, config) -> None:
+def submit(prefix: str, task: str, config, share: bool = True) -> None:
+    """Queue a training for this page; identical settings train once (core.sharing): a finished
+    run's result is shown at once (with "train again anyway"), a live one is joined."""
+    from ui.lessons import tag_runs
+
     current = manager().snapshot(st.session_state.get(f"{prefix}__job", ""))
     if current and current["status"] in ACTIVE:
         # The page shows (and can cancel) one job: a second one would be out of its reach.
@@ -79,8 +84,21 @@ def submit(prefix: str, task: str, config) -> None:
         )
         return
     st.session_state.pop(f"{prefix}__open", None)
+    st.session_state.pop(f"{prefix}__same", None)
     try:
-        st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id())
+        same, why = manager().same_finished(task, config) if share else (None, "")
+        st.session_state[f"{prefix}__alone"] = why  # said under the progress bar
+        if same is not None:
+            open_run(task, same["id"])
+            st.session_state[f"{prefix}__same"] = (
+                same["id"],
+                same["finished"] or same["created"],
+                task,
+                config,
+            )
+            return
+        st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id(), share=share)
+        tag_runs([st.session_state[f"{prefix}__job"]])  # the class board's name and lesson
         st.session_state[f"{prefix}__scroll"] = True  # bring the progress bar into view once
     except DataError as exc:
         st.error(str(exc))
@@ -133,6 +151,16 @@ def _draw(
     hover_unit: tuple[str, float] | None = None,
 ) -> None:
     status = snap["status"]
+    joined = snap.get("session", session_id()) != session_id()
+    if joined and status in ACTIVE:
+        st.caption(
+            f"Someone was already training exactly these settings, so you joined run {snap['id']}:"
+            " one training, the same live chart and the same result for everyone who asked."
+        )
+    elif status in ACTIVE and st.session_state.get(f"{prefix}__alone"):
+        st.caption(
+            f"Not shared with anyone asking for the same settings: {st.session_state[f'{prefix}__alone']}."
+        )
     if status == "queued":
         ahead = snap["position"]
         st.progress(
@@ -140,13 +168,14 @@ def _draw(
             text=f"Waiting in the queue: {ahead} job{'s' if ahead != 1 else ''} ahead of yours,"
             f" about {fmt_seconds(snap['wait_s'])} until it starts.",
         )
-        st.button(
-            "Cancel",
-            key=f"{prefix}__cancel",
-            on_click=manager().stop,
-            args=(snap["id"],),
-            help="Take this training out of the queue.",
-        )
+        if not joined:  # a joined job is someone else's to cancel
+            st.button(
+                "Cancel",
+                key=f"{prefix}__cancel",
+                on_click=manager().stop,
+                args=(snap["id"],),
+                help="Take this training out of the queue.",
+            )
         return  # nothing to chart yet: keep the polling cheap while waiting
     if status == "running":
         epochs, budget = snap["config"].train.epochs, snap["config"].train.budget_s
@@ -160,7 +189,7 @@ def _draw(
             text=f"{doing} epoch {min(done + 1, epochs)} of {epochs}{limit} ·"
             f" elapsed {fmt_seconds(snap['elapsed'])} · {time_left_text(snap['eta'])}",
         )
-    if status == "running":
+    if status == "running" and not joined:
         st.button(
             "Stop training",
             key=f"{prefix}__stop",
@@ -202,7 +231,22 @@ def live_panel(
         if result is None:
             st.warning(f"Run {opened} has no saved results (it may have been deleted).")
         else:
-            st.info(f"Showing saved run {opened}. Press Train to start a new one.")
+            same = st.session_state.get(f"{prefix}__same")
+            if same and same[0] == opened:
+                at = time.strftime("%H:%M", time.localtime(same[1]))
+                st.info(
+                    f"The same settings as run {opened}, trained at {at}: the same settings and seed give"
+                    " the same network, so here is its result at once, without training again."
+                )
+                st.button(
+                    "Train again anyway",
+                    key=f"{prefix}__again",
+                    on_click=submit,
+                    args=(prefix, same[2], same[3], False),
+                    help="Train your own copy with these settings (it will come out the same).",
+                )
+            else:
+                st.info(f"Showing saved run {opened}. Press Train to start a new one.")
             on_result({"id": opened, "status": "done", "result": result})
         return
     if not job_id:

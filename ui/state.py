@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 SHAREABLE = (bool, int, float, str)
+KEEP = ("lesson",)  # query parameters that are not settings but stay in the link (ui.lessons)
 
 
 def _setting_keys(prefix: str) -> list[str]:
@@ -79,4 +80,4 @@ def shared_settings(prefix: str):
     saved.update({k: st.session_state[k] for k in keys})  # merged: a hidden control keeps its value too
     values = {k: _encode(st.session_state[k]) for k in keys}
     if values != {k: st.query_params.get(k) for k in values}:
-        st.query_params.from_dict(values)
+        st.query_params.from_dict({**{k: st.query_params[k] for k in KEEP if k in st.query_params}, **values})

@@ -32,6 +32,8 @@ def test_forecasting_trains_live_and_survives_navigation(data_dir):
         page.goto(url)
         wait_idle(page)
         expect(page.get_by_text("hidden state").first).to_be_visible()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        assert nav.get_by_role("link").first.inner_text().strip().endswith("Home")  # not "app"
         page.get_by_role("link", name=re.compile("Forecasting")).first.click()
         wait_idle(page)
         expect(page.get_by_text("Training tensor shape")).to_be_visible()

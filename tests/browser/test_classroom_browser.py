@@ -139,6 +139,11 @@ def test_a_million_column_upload_leaves_the_other_person_responsive(data_dir, tm
                 wait_idle(page)
             pa.locator(".st-key-fc_source").get_by_text("Your CSV").click()
             wait_idle(pa)
+            # The reference, on this machine under its load now: the same reload without an upload.
+            t0 = time.time()
+            pb.reload()
+            wait_idle(pb)
+            reference_s = time.time() - t0
             poller = threading.Thread(target=poll_health, daemon=True)
             poller.start()
             pa.locator(".st-key-fc_upload input[type=file]").set_input_files(str(hostile))
@@ -159,9 +164,16 @@ def test_a_million_column_upload_leaves_the_other_person_responsive(data_dir, tm
             expect(pa.get_by_text("1,000 columns").first).to_be_visible(timeout=30_000)
             stop.set()
             poller.join(35)
-            print(f"page load {load_s:.2f} s, slider {slider_s:.2f} s, health max {max(health):.3f} s")
-            assert load_s < 2 and slider_s < 2, (load_s, slider_s)
-            assert health and max(health) < 2, max(health)
+            print(
+                f"page load {load_s:.2f} s (without the upload {reference_s:.2f} s), slider {slider_s:.2f} s,"
+                f" health max {max(health):.3f} s, load average {os.getloadavg()[0]:.1f}"
+            )
+            # Measured against the same reload on the same machine a moment before (it is shared and
+            # busy: 0.3 s quiet, 2.4 s beside two test runs); a server that parsed the whole upload
+            # in its event loop would hold the other person for the whole parse.
+            limit = 2 + 3 * reference_s
+            assert load_s < limit and slider_s < limit, (load_s, slider_s, reference_s)
+            assert health and max(health) < limit, max(health)
         finally:
             stop.set()
             browser.close()

@@ -191,7 +191,7 @@ mgr.wait(quick, 300)
 slow = mgr.submit("forecast", ForecastConfig(data="synthetic", train=TrainingConfig(epochs=500, batch_size=8)))
 while not mgr.snapshot(slow)["epochs"]:
     time.sleep(0.1)
-print(quick, slow, mgr._process.pid, flush=True)
+print(quick, slow, mgr.backend.pid, flush=True)
 time.sleep(600)
 """
 

@@ -12,7 +12,8 @@ import pytest
 
 from core import forecasting as fc
 from core.config import ArchitectureConfig, ConfigError, ForecastConfig, TrainingConfig
-from core.jobs import JobManager, execute
+from core.execute import execute
+from core.jobs import JobManager
 from core.runs import RunStore
 from core.tf import keras_module
 

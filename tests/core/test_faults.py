@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from core import forecasting as fc
 from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig
 from core.datasets import DataError, read_csv_bytes
-from core.jobs import JobManager, execute
+from core.execute import execute
+from core.jobs import JobManager
 from core.runs import RunStore
 from core.training import TrainContext, TrainingError
 
@@ -132,10 +133,10 @@ def test_fuzzed_csv_tables_only_raise_data_error(rows):
 def test_a_large_training_process_is_replaced_between_jobs(monkeypatch):
     monkeypatch.setenv("RNN_STUDIO_WORKER_MAX_MB", "1")  # every process is "too large"
     mgr = JobManager(RunStore())
-    first_pid = mgr._process.pid
+    first_pid = mgr.backend.pid
     job = mgr.submit("forecast", TINY)
     assert mgr.wait(job, 300)["status"] == "done"
-    assert mgr._process.pid != first_pid
+    assert mgr.backend.pid != first_pid
     again = mgr.submit("forecast", TINY)  # the fresh process trains the next job
     assert mgr.wait(again, 300)["status"] == "done"
     mgr.shutdown()

@@ -107,7 +107,7 @@ def test_clipping_caps_the_update_in_the_exploding_case():
 
 
 def _forecast_run(arch: ArchitectureConfig):
-    from core.jobs import execute
+    from core.execute import execute
     from core.runs import RunStore
 
     store = RunStore()

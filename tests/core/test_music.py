@@ -228,7 +228,7 @@ def tiny_config(**kw) -> MusicConfig:
 def test_training_beats_untrained_reloads_and_writes_midi(data_dir, monkeypatch):
     from music21 import converter
 
-    from core.jobs import execute
+    from core.execute import execute
     from core.runs import RunStore
     from core.tf import keras_module
 

@@ -30,7 +30,7 @@ def test_every_record_names_what_exists():
 
 def test_the_registries_read_the_records():
     from core import execute, inspect_inputs, recipes, runs, runs_view
-    from core.jobs import RUNNERS
+    from core.execute import RUNNERS
 
     assert RUNNERS == execute.RUNNERS == {t.name: t.runner for t in TASKS.values()}
     assert tuple(TASKS) == runs.TASKS

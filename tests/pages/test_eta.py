@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from core.eta import ProgressClock, time_left_text
-from core.jobs import Job
+from core.job import Job
 
 
 def test_estimating_until_two_points_then_from_the_measured_rate():

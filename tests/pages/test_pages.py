@@ -141,7 +141,7 @@ def _two_tiny_runs() -> list[str]:
     import threading
 
     from core.config import ArchitectureConfig, ForecastConfig, TrainingConfig
-    from core.jobs import execute
+    from core.execute import execute
     from core.runs import RunStore
 
     store = RunStore()
