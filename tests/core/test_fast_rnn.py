@@ -161,6 +161,7 @@ def test_recurrent_dropout_keeps_keras_loop_and_dropout_trains():
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@pytest.mark.slow  # an XLA compile of a whole fit: seconds
 def test_context_fit_with_xla_drops_the_ragged_batch_and_reports(tmp_path, monkeypatch):
     from core.training import TrainContext
 
