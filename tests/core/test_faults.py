@@ -81,15 +81,21 @@ def test_locked_store_gives_a_message_and_a_fresh_store(data_dir):
 @pytest.mark.slow
 def test_queue_and_per_session_limits():
     mgr = JobManager(RunStore(), max_queue=4, max_per_session=2, isolate=False)
-    slow = ForecastConfig(**{**TINY.__dict__, "train": TrainingConfig(epochs=300, batch_size=4)})
-    first = mgr.submit("forecast", slow, session="ann")
-    mgr.submit("forecast", slow, session="ann")
+    seeds = iter(range(100))  # each request its own seed: an identical one would join, not queue
+
+    def slow():
+        return ForecastConfig(
+            **{**TINY.__dict__, "train": TrainingConfig(epochs=300, batch_size=4, seed=next(seeds))}
+        )
+
+    first = mgr.submit("forecast", slow(), session="ann")
+    mgr.submit("forecast", slow(), session="ann")
     with pytest.raises(DataError, match="limit is 2"):
-        mgr.submit("forecast", slow, session="ann")
-    mgr.submit("forecast", slow, session="bob")
-    queued = mgr.submit("forecast", slow, session="cat")
+        mgr.submit("forecast", slow(), session="ann")
+    mgr.submit("forecast", slow(), session="bob")
+    queued = mgr.submit("forecast", slow(), session="cat")
     with pytest.raises(DataError, match="queue is full"):
-        mgr.submit("forecast", slow, session="dan")
+        mgr.submit("forecast", slow(), session="dan")
     assert mgr.snapshot(queued)["wait_s"] > 0 and mgr.snapshot(queued)["position"] == 3
     # One person's Stop never stops another's run.
     mgr.stop(queued)

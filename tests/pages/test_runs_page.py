@@ -139,11 +139,15 @@ def test_train_twice_on_one_page_and_the_limit_is_per_person_not_per_tab(fresh_a
     made = _NeverRuns()
     monkeypatch.setattr(ui.panel, "_manager", st.cache_resource(lambda: made))
 
+    seeds = iter(range(100))
+
     def tab(owner: str) -> AppTest:
         at = AppTest.from_file(FORECAST, default_timeout=60)
         at.session_state["owner_id"] = owner
         at.run()
         at.radio(key="fc_source").set_value("synthetic").run()
+        # Each tab its own seed: identical settings would join the running job instead of queueing.
+        at.number_input(key="fc_seed").set_value(next(seeds))  # sent with the form's Train
         return at
 
     first = tab(ME)
