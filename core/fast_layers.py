@@ -97,10 +97,10 @@ def _state(initial_state, i=0):
 @functools.cache
 def fast_layers() -> dict:
     """{"simple": SimpleRNN, "lstm": LSTM, "gru": GRU}: the fast subclasses, registered once."""
-    from core import fast_rnn
-    from core.tf import keras_module
+    import keras  # after core.tf.keras_module() (which calls this), so its thread settings hold
 
-    keras = keras_module()
+    from core import fast_rnn
+
     register = functools.partial(keras.saving.register_keras_serializable, package="rnn_studio")
 
     @register(name="GRU")

@@ -20,8 +20,8 @@ from core.datasets import DataError
 from core.inspect import compare_configs, param_count, seconds_per_epoch, slow_gru_note
 from core.runs import ACTIVE
 from core.tasks import COMPARE_ORDER, TASKS
-from ui.lessons import tag_runs
-from ui.panel import POLL_SECONDS, manager, scroll_to_progress, session_id
+from ui.class_tags import tag_runs
+from ui.panel import POLL_SECONDS, manager, run_store, scroll_to_progress, session_id
 from ui.state import shared_settings
 
 P = "in"
@@ -40,7 +40,7 @@ def submit_three(key: str, task: str, configs: dict) -> None:
         return
     try:
         st.session_state[f"{P}__{key}"] = manager().submit_all(task, configs, session=session_id())
-        tag_runs(st.session_state[f"{P}__{key}"].values())  # the class board's name and lesson
+        tag_runs(run_store(), st.session_state[f"{P}__{key}"].values())  # the class board's name and lesson
         st.session_state[f"{P}__scroll_{key}"] = True
     except DataError as exc:
         st.error(str(exc))

@@ -13,8 +13,9 @@ import streamlit as st
 
 from core.lessons import PAGES, Lesson, all_lessons, judge
 from core.lessons import facts as lf
+from ui.class_tags import LESSON_STATE
 
-STATE = "lesson__state"
+STATE = LESSON_STATE
 
 
 @st.cache_data(show_spinner=False)
@@ -231,21 +232,6 @@ def _open_from_link(prefix: str) -> None:
         open_run(row["task"], rid)
 
 
-def tag_runs(run_ids) -> None:
-    """Put this student's display name and the open lesson (if any) on runs just submitted."""
-    from core import board
-    from ui.owner import owner_id
-    from ui.panel import run_store
-
-    store = run_store()
-    name = st.session_state.get("class__name")
-    if name is None:
-        name = st.session_state["class__name"] = board.display_name_of(store, owner_id())
-    state = st.session_state.get(STATE) or {}
-    for rid in run_ids:
-        board.tag_run(store, rid, display_name=name, lesson=state.get("id", ""))
-
-
 def lesson_box(prefix: str) -> LessonBox:
     """The top of a task page: opens a run named by ?run=ID, then draws the lesson's box (if any)."""
     _open_from_link(prefix)
@@ -270,4 +256,4 @@ def lessons_list() -> None:
             st.caption(f"{lesson.summary} ({len(lesson.steps)} steps)")
 
 
-__all__ = ["PAGES", "lesson_box", "lessons_list", "observe", "tag_runs"]
+__all__ = ["PAGES", "lesson_box", "lessons_list", "observe"]

@@ -18,6 +18,7 @@ from core.eta import fmt_seconds, time_left_text
 from core.jobs import JobManager
 from core.runs import ACTIVE, RunStore
 from core.tasks import TASKS
+from ui.class_tags import tag_runs
 from ui.owner import owner_id
 
 POLL_SECONDS = 1.0
@@ -74,8 +75,6 @@ def session_id() -> str:
 def submit(prefix: str, task: str, config, share: bool = True) -> None:
     """Queue a training for this page; identical settings train once (core.sharing): a finished
     run's result is shown at once (with "train again anyway"), a live one is joined."""
-    from ui.lessons import tag_runs
-
     current = manager().snapshot(st.session_state.get(f"{prefix}__job", ""))
     if current and current["status"] in ACTIVE:
         # The page shows (and can cancel) one job: a second one would be out of its reach.
@@ -98,7 +97,7 @@ def submit(prefix: str, task: str, config, share: bool = True) -> None:
             )
             return
         st.session_state[f"{prefix}__job"] = manager().submit(task, config, session=session_id(), share=share)
-        tag_runs([st.session_state[f"{prefix}__job"]])  # the class board's name and lesson
+        tag_runs(run_store(), [st.session_state[f"{prefix}__job"]])  # the class board's name and lesson
         st.session_state[f"{prefix}__scroll"] = True  # bring the progress bar into view once
     except DataError as exc:
         st.error(str(exc))
