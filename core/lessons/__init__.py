@@ -23,16 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.tasks import TASKS
 
 FOLDER = Path(__file__).resolve().parent
-# where a lesson opens: page name -> (page file, widget-key prefix)
-PAGES = {
-    "forecast": ("pages/1_Forecasting.py", "fc"),
-    "text": ("pages/2_Shakespeare.py", "tx"),
-    "music": ("pages/3_Music.py", "mu"),
-    "sentiment": ("pages/4_Sentiment.py", "se"),
-    "inside": ("pages/5_Inside_the_RNN.py", "in"),
-}
+# where a lesson opens: its task's page (from the task records) -> (page file, widget-key prefix);
+# "inside" is the memory task's page, Inside the RNN
+PAGES = {name: (t.page, t.prefix) for name, t in TASKS.items()}
+PAGES["inside"] = PAGES.pop("memory")
 SOURCES = ("run", "cells", "clipping", "untrained", "samples", "generation", "reading", "melody")
 MAX_STEPS, MIN_STEPS = 6, 3
 
