@@ -45,7 +45,7 @@ def test_a_lesson_end_to_end_then_the_class_board(data_dir):
         wait_idle(page, timeout=120_000)
         page.get_by_role("link", name="Why 'same as yesterday' is hard to beat").click()
         wait_idle(page, timeout=120_000)
-        assert "lesson=forecast_persistence" in page.url  # the link a teacher can share
+        page.wait_for_url(re.compile("lesson=forecast_persistence"), timeout=60_000)  # the link to share
         box = page.locator(".st-key-lesson__box")
         expect(box).to_contain_text("step 1 of 3")
         expect(page.get_by_text("Stock prices", exact=True)).to_be_visible()
