@@ -6,23 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import ui.panel
 from core.tasks import TASKS
-from tests.helpers.fake_jobs import FakeJobs
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def fake_jobs(monkeypatch):
-    jobs = FakeJobs()
-    monkeypatch.setattr(ui.panel, "_manager", lambda: jobs)
-    st.cache_resource.clear()
-    yield jobs
-    st.cache_resource.clear()
 
 
 def page(task: str) -> tuple[AppTest, str]:

@@ -7,24 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import ui.panel
 from core.tasks import TASKS
-from tests.helpers.fake_jobs import FakeJobs
 
 ROOT = Path(__file__).resolve().parents[2]
 FORECAST = str(ROOT / TASKS["forecast"].page)
-
-
-@pytest.fixture
-def fake_jobs(monkeypatch):
-    jobs = FakeJobs()
-    monkeypatch.setattr(ui.panel, "_manager", lambda: jobs)
-    st.cache_resource.clear()
-    yield jobs
-    st.cache_resource.clear()
 
 
 def test_a_joined_job_is_watched_but_not_stopped(fake_jobs):
