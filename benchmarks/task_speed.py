@@ -1,9 +1,11 @@
 """Every task's default model, trained as the app trains it, before and after the fast layers.
 
 For each task (forecast, text, music, sentiment, memory) the task's own trainer runs on its
-default config and data, in a fresh process, twice: with Keras's own recurrent loop
-(RNN_STUDIO_FAST_RNN=0: what the app ran before issue 18) and with the app's path (the
-fast loop, XLA where the app chooses it). Each run reports its fit's windows (or
+default config and data, in a fresh process, twice: "before" is the app as it was when
+issue 18 was filed (commit BEFORE, unpacked with `git archive` into a temporary folder and
+run by this same measuring code: Keras's own recurrent loop, and Keras's per-epoch data
+iterators), "after" is this checkout (the fast loop, XLA where the app chooses it, one
+data pipeline per fit and the held-out split scored from the arrays). Each run reports its fit's windows (or
 characters) per second of fitting (the time inside `TrainContext.fit`, compilation and
 per-epoch validation included, as a person waits for it), the steps it took and the task's
 headline quality number, so a speed-up that costs quality shows. The text model trains for
@@ -23,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BEFORE = "0ca5993"  # main just before the fast layers landed (2026-12-01 11:52), issue 18's "today"
 TASK_NAMES = ("forecast", "text", "music", "sentiment", "memory")
 QUALITY = {  # the headline number of each task's final metrics (a path into them), which way is better
     "forecast": ("test.rnn.mae", "lower"),
@@ -42,9 +45,11 @@ def _get(final: dict, path: str):
 def one(task: str) -> dict:
     """Train `task`'s default model here; what the fit measured (run in a child process)."""
     from core.tasks import TASKS, load
+    from core.tf import keras_module
     from core.training import TrainContext
 
     cfg = TASKS[task].config()
+    keras_module().utils.set_random_seed(cfg.train.seed)  # as a training job does (core.execute)
     if task == "text":
         cfg = replace(cfg, train=replace(cfg.train, budget_s=60.0))
     fits = []
@@ -85,11 +90,16 @@ def one(task: str) -> dict:
     }
 
 
-def _child(task: str, fast: bool) -> dict:
-    env = {**os.environ, "RNN_STUDIO_FAST_RNN": "1" if fast else "0"}
+# This file run as a script with the tree's folder (cwd) first on the path, not benchmarks/.
+_RUN_THIS = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
+def _child(task: str, tree: Path) -> dict:
+    """`one(task)` in a fresh process on the app in `tree` (this file measures either tree)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.task_speed", task],
-        cwd=ROOT,
+        [sys.executable, "-c", _RUN_THIS, str(Path(__file__).resolve()), task],
+        cwd=tree,
         capture_output=True,
         text=True,
         env=env,
@@ -100,27 +110,50 @@ def _child(task: str, fast: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _before_tree(folder: Path) -> Path | None:
+    """The app at commit BEFORE, unpacked into `folder`; None without git or that commit."""
+    try:
+        archive = subprocess.run(
+            ["git", "archive", BEFORE], cwd=ROOT, capture_output=True, check=True, timeout=60
+        )
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return folder
+
+
 def run(tasks=TASK_NAMES) -> list[dict]:
     records = []
-    for task in tasks:
-        load_before = round(os.getloadavg()[0], 2)
-        before, after = _child(task, False), _child(task, True)
-        record = {
-            "benchmark": f"task_speed_{task}",
-            "before": before,
-            "after": after,
-            "load_at_start": load_before,
-        }
-        if "per_s" in before and "per_s" in after:
-            key, better = QUALITY[task]
-            record["unit"] = "characters/s" if task == "text" else "windows/s"
-            record["speedup"] = round(after["per_s"] / before["per_s"], 2)
-            record["steps_speedup"] = round(after["steps_per_s"] / before["steps_per_s"], 2)
-            record["quality_metric"] = f"{key} ({better} is better)"
-            record["target_speedup"] = 1.5
-            record["met"] = record["speedup"] >= 1.5
-        records.append(record)
+    with tempfile.TemporaryDirectory() as tmp:
+        before_tree = _before_tree(Path(tmp))
+        for task in tasks:
+            records.append(_compare(task, before_tree))
     return records
+
+
+def _compare(task: str, before_tree: Path | None) -> dict:
+    load_before = round(os.getloadavg()[0], 2)
+    if before_tree is None:
+        before = {"error": f"skipped: commit {BEFORE} is not in this checkout (git archive failed)"}
+    else:
+        before = _child(task, before_tree)
+    after = _child(task, ROOT)
+    record = {
+        "benchmark": f"task_speed_{task}",
+        "before": before,
+        "before_commit": BEFORE,
+        "after": after,
+        "load_at_start": load_before,
+    }
+    if "per_s" in before and "per_s" in after:
+        key, better = QUALITY[task]
+        record["unit"] = "characters/s" if task == "text" else "windows/s"
+        record["speedup"] = round(after["per_s"] / before["per_s"], 2)
+        record["steps_speedup"] = round(after["steps_per_s"] / before["steps_per_s"], 2)
+        record["quality_metric"] = f"{key} ({better} is better)"
+        record["target_speedup"] = 1.5
+        record["met"] = record["speedup"] >= 1.5
+    return record
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ Paths on the same data, batch and sequence length, taking turns over ROUNDS roun
 - pytorch: `nn.Embedding + nn.GRU + nn.Linear` of the same shapes, Adam and clipping, in
   its own process (`benchmarks.torch_peer`; TensorFlow and torch in one process crash),
   only where `torch` is installed in the benchmark's interpreter (never an app dependency).
+Each path is timed over its steps only, from the first batch's start to the last batch's
+end (a callback's clock, wall and CPU), as the peer times its loop: setting up and tearing
+down a fit's data pipeline is once per training, not per step.
 Targets (issue 18): ours >= 1.0x PyTorch. Every figure carries the load average beside it.
 Run: `flock /tmp/rnn-cpu.lock python -m benchmarks throughput`.
 """
@@ -59,6 +62,26 @@ def _data(cfg):
     return x, y, corpus.vocab.size
 
 
+def _clock():
+    """A callback holding the wall and CPU time from the first batch's start to the last's end."""
+    from core.tf import keras_module
+
+    keras = keras_module()
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 0:
+                self.start = (time.perf_counter(), time.process_time())
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.end = (time.perf_counter(), time.process_time())
+
+        def seconds(self) -> tuple[float, float]:
+            return self.end[0] - self.start[0], self.end[1] - self.start[1]
+
+    return Clock()
+
+
 def _model(cfg, vocab_size: int, fast: bool):
     from core import textgen
     from core.tf import keras_module
@@ -101,24 +124,24 @@ def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = TrainContext(run_dir=Path(tmp))
 
-        def ours(xr, yr):
+        def ours(xr, yr, clock):
             with _env(RNN_STUDIO_FAST_RNN="1", RNN_STUDIO_XLA="1" if xla else "0"):
-                ctx.fit(ours_model, xr, yr, None, one_epoch)
+                ctx.fit(ours_model, xr, yr, None, one_epoch, extra_callbacks=[clock])
 
-        def before(xr, yr):
+        def before(xr, yr, clock):
             with _env(RNN_STUDIO_FAST_RNN="0"):
-                ctx.fit(before_model, xr, yr, None, one_epoch)
+                ctx.fit(before_model, xr, yr, None, one_epoch, extra_callbacks=[clock])
 
-        def bare(xr, yr):
+        def bare(xr, yr, clock):
             with _env(RNN_STUDIO_FAST_RNN="1"):
-                ours_model.fit(xr, yr, batch_size=b, epochs=1, verbose=0, shuffle=True)
+                ours_model.fit(xr, yr, batch_size=b, epochs=1, verbose=0, shuffle=True, callbacks=[clock])
 
         paths = {"ours": ours, "bare": bare, "before": before}
         warm = slice(0, WARMUP * b)
         compile_s = {}
         for name, fn in paths.items():  # tracing (and XLA compiling) happen here, untimed
             t = time.perf_counter()
-            fn(x[warm], y[warm])
+            fn(x[warm], y[warm], _clock())
             compile_s[name] = round(time.perf_counter() - t, 1)
         rates: dict[str, list[float]] = {name: [] for name in [*paths, "pytorch"]}
         per_cpu: dict[str, list[float]] = {name: [] for name in rates}
@@ -127,10 +150,11 @@ def run() -> list[dict]:
             part = slice(start + r * per_round, start + (r + 1) * per_round)
             for name, fn in paths.items():
                 time.sleep(0.5)  # the other path's spinning threads go to sleep first
-                t, cpu = time.perf_counter(), time.process_time()
-                fn(x[part], y[part])
-                rates[name].append(x[part].size / (time.perf_counter() - t))
-                per_cpu[name].append(x[part].size / (time.process_time() - cpu))
+                clock = _clock()
+                fn(x[part], y[part], clock)
+                wall, cpu = clock.seconds()
+                rates[name].append(x[part].size / wall)
+                per_cpu[name].append(x[part].size / cpu)
             if peer is not None:
                 time.sleep(0.5)
                 rate, cpu_rate = peer.round(STEPS)

@@ -217,7 +217,7 @@ def prepare(cfg: ForecastConfig, series: Series | None = None) -> Prepared:
 def train(cfg: ForecastConfig, ctx) -> dict:
     """Fit the RNN and the baselines; save the model and its companions to ctx.run_dir."""
     from core.models import build_regressor
-    from core.training import make_optimizer
+    from core.training import make_optimizer, predict
 
     start = time.time()
     ctx.status("Preparing windows...")
@@ -244,7 +244,7 @@ def train(cfg: ForecastConfig, ctx) -> dict:
     actual = inv(p.y[te])
     naive_mae = float(np.mean(np.abs(np.diff(target[: p.bounds[0]]))))
     preds = {
-        "rnn": inv(model.predict(p.x[te], batch_size=512, verbose=0)),
+        "rnn": inv(predict(model, p.x[te])),
         "persistence": persistence(target, p.t0[te], cfg.horizon),
         "seasonal_naive": seasonal_naive(target, p.t0[te], cfg.horizon, p.season),
         "linear": inv(linear_predict(linear, p.x[te])),
@@ -252,10 +252,10 @@ def train(cfg: ForecastConfig, ctx) -> dict:
     test = {name: metrics(actual, pred, naive_mae) for name, pred in preds.items()}
 
     # 90% band from the RNN's errors at each step on the validation split (not the test split).
-    val_err = p.y[va] - model.predict(p.x[va], batch_size=512, verbose=0)
+    val_err = p.y[va] - predict(model, p.x[va])
     lo_q, hi_q = np.quantile(val_err, [0.05, 0.95], axis=0) * p.scaler.scale[0]
     last_window = p.scaler.transform(p.series.values[-cfg.lookback :])[None]
-    future = inv(model.predict(last_window, verbose=0))[0]
+    future = inv(predict(model, last_window))[0]
 
     final = {
         "task": "forecast",

@@ -144,6 +144,8 @@ def _keep_best(record: dict, x_val: np.ndarray, y_val: np.ndarray, last: int = 4
     """Keep the weights that score best on the validation split: the best epoch's, or the
     average of the last `last` epochs' weights. Averaging nearby points of one run (as in
     stochastic weight averaging) scored higher than any single epoch in most runs on MR."""
+    from core.training import predict
+
     keras = keras_module()
 
     class KeepBest(keras.callbacks.Callback):
@@ -164,7 +166,7 @@ def _keep_best(record: dict, x_val: np.ndarray, y_val: np.ndarray, last: int = 4
                 return
             if len(self.recent) == last:
                 self.model.set_weights([np.mean(ws, axis=0) for ws in zip(*self.recent, strict=True)])
-                prob = self.model.predict(x_val, batch_size=1024, verbose=0)[:, 0]
+                prob = predict(self.model, x_val, 1024)[:, 0]
                 acc = float(((prob > 0.5) == (y_val > 0.5)).mean())
                 if acc > self.best:
                     record.update(averaged=last, val_accuracy=acc)
@@ -194,7 +196,7 @@ def kept_sentence(kept: dict, epochs_run: int) -> str:
 
 def train(cfg: SentimentConfig, ctx) -> dict:
     """Fit the RNN and the baseline on the same split; save the string-input model."""
-    from core.training import make_optimizer
+    from core.training import make_optimizer, predict
 
     start = time.time()
     ctx.status("Reading the reviews...")
@@ -225,7 +227,7 @@ def train(cfg: SentimentConfig, ctx) -> dict:
     history = ctx.fit(classifier, ids[tr], y[tr], (ids[va], y[va]), cfg.train, extra_callbacks=extra)
     if cfg.train.patience > 0 and history:
         kept = {"epoch": min(history, key=lambda h: h.get("val_loss", np.inf))["epoch"], "by": "loss"}
-    prob = classifier.predict(ids[te], batch_size=1024, verbose=0)[:, 0]  # (test,)
+    prob = predict(classifier, ids[te], 1024)[:, 0]  # (test,)
     rnn, base = scores(labels[te], prob > 0.5), scores(labels[te], base_pred)
     model = end_to_end(vectorizer, classifier)
     # Scored by the model in memory: the page shows them, and a reloaded model must match them.

@@ -269,7 +269,7 @@ def baseline_for(corpus: Corpus) -> dict:
 def train(cfg: TextConfig, ctx) -> dict:
     """Fit the char RNN and the n-gram baseline on the same split; save model and vocabulary."""
     from core.ngram import bits
-    from core.training import make_optimizer
+    from core.training import make_optimizer, score
 
     start = time.time()
     ctx.status("Reading the text...")
@@ -296,7 +296,7 @@ def train(cfg: TextConfig, ctx) -> dict:
     if history and not cfg.train.patience:
         val_loss = history[-1]["val_loss"]
     else:  # stopped before an epoch ended, or early stopping restored the best weights
-        val_loss = float(model.evaluate(xv, yv, batch_size=256, verbose=0))
+        val_loss = score(model, xv, yv, 256)["loss"]
 
     stepper = stepper_from_model(model)
     sample = generate(stepper, corpus.vocab, "", SAMPLE_CHARS, cfg.sample_temperature, seed=cfg.train.seed)
