@@ -6,11 +6,12 @@ the JSON line it prints. It never imports TensorFlow. `torch` is not an app depe
 `available()` says whether the benchmark's interpreter has it, and why not.
 
 The model has exactly the app's shapes: Embedding(vocab, embed) -> GRU/LSTM/RNN(units,
-layers) -> Linear(vocab), trained with Adam at the config's learning rate, gradient
-clipping at its clip norm, on the same non-overlapping training sequences, batch size
-and held-out split (the last 10% of the text, scored in passages of 1,000 characters
-with the state carried within each), and the same cool-down of the learning rate over
-the last 20% of the time budget.
+layers) -> the app's output dropout (one mask per sequence, at the rate the app picks
+for the budget) -> Linear(vocab), trained with Adam at the config's learning rate,
+gradient clipping at its clip norm, on the same non-overlapping training sequences,
+batch size and held-out split (the last 10% of the text, scored in passages of 1,000
+characters with the state carried within each), and the app's cool-down of the learning
+rate (`core.text_callbacks`: full rate for 80% of the budget, at most HOLD_S seconds).
 
 Modes:
 - `throughput --warmup W --steps S`: characters per second of S training steps;
@@ -27,6 +28,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,7 @@ def run_peer(mode: str, *args: str, timeout: float = 1200) -> dict:
 
 def _net(torch, cfg, vocab_size: int):
     rnn = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "simple": torch.nn.RNN}[cfg.arch.cell]
+    rate = cfg.dropout_rate()
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -76,12 +79,20 @@ def _net(torch, cfg, vocab_size: int):
 
         def forward(self, ids, state=None):
             h, state = self.rnn(self.emb(ids), state)  # (batch, time, units)
+            if self.training and rate > 0:  # one mask per sequence, as the app's Dropout(noise_shape)
+                keep = torch.bernoulli(torch.full((h.shape[0], 1, h.shape[2]), 1.0 - rate))
+                h = h * keep / (1.0 - rate)
             return self.out(h), state
 
     return Net()
 
 
-def _setup(seed: int):
+# Throughput is measured on the model as a one-minute run trains it (no output dropout),
+# the same in `benchmarks.throughput`.
+THROUGHPUT_BUDGET_S = 60.0
+
+
+def _setup(seed: int, budget_s: float = THROUGHPUT_BUDGET_S):
     import torch
 
     from core.config import TextConfig
@@ -89,7 +100,8 @@ def _setup(seed: int):
 
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    cfg = TextConfig()  # the page's and the CLI's default model
+    cfg = TextConfig()  # the page's and the CLI's default model, with the run's budget
+    cfg = replace(cfg, train=replace(cfg.train, budget_s=budget_s))
     corpus = prepare(cfg)
     x, y = sequences(corpus.ids[: corpus.n_train], cfg.seq_len)
     xv, yv = sequences(corpus.ids[corpus.n_train :], VAL_PASSAGE)
@@ -195,16 +207,20 @@ class Peer:
 
 
 def quality(budget_s: float, seed: int) -> dict:
-    torch, cfg, corpus, (x, y, xv, yv), net, opt = _setup(seed)
+    from core.text_callbacks import HOLD_S
+
+    torch, cfg, corpus, (x, y, xv, yv), net, opt = _setup(seed, budget_s)
     b, v, lr = cfg.train.batch_size, corpus.vocab.size, cfg.train.learning_rate
+    hold = min(0.8, HOLD_S / budget_s)
     rng = np.random.default_rng(seed)
     xt, yt = torch.from_numpy(x).long(), torch.from_numpy(y).long()
     t0, steps, epochs = time.time(), 0, 0
     while time.time() - t0 < budget_s and epochs < cfg.train.epochs:
         order = torch.from_numpy(rng.permutation(len(xt)))
         for i in range(0, len(order), b):
-            frac = (time.time() - t0) / budget_s
-            late = min(1.0, max(0.0, (frac - 0.8) / 0.2))  # the app's cool-down (core.text_callbacks)
+            # the app's cool-down (core.text_callbacks): by the budget or the epochs, whichever is further
+            frac = max((time.time() - t0) / budget_s, (epochs + i / len(order)) / cfg.train.epochs)
+            late = min(1.0, max(0.0, (frac - hold) / (1.0 - hold)))
             for group in opt.param_groups:
                 group["lr"] = lr * (1.0 - 0.9 * late)
             idx = order[i : i + b]
@@ -214,6 +230,7 @@ def quality(budget_s: float, seed: int) -> dict:
                 break
         epochs += 1
     train_seconds = time.time() - t0
+    net.eval()
     with torch.no_grad():
         total, count = 0.0, 0
         xvt, yvt = torch.from_numpy(xv).long(), torch.from_numpy(yv).long()
