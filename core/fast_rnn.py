@@ -131,10 +131,13 @@ def gru_time_major(xt, h0, kernel, recurrent, bias, mask=None, zero_output=False
             hprev = tf.concat([h0[None], hs_all[:-1]], 0)  # (time, batch, u)
             dout_ta = _seq(d_out)
             hprev_ta = _seq(hprev)
-            dhps, dns = _arrays(tf, n, xt.dtype, 2)
+            # The gradients at the gate inputs, kept in three pieces: z and r (2u, shared by the
+            # input and the recurrent product), r * dn (the recurrent product's candidate part)
+            # and dn (the input's): no (time, batch, 3u) concatenation after the loop.
+            dzrs, dnrs, dns = _arrays(tf, n, xt.dtype, 3)
             rec_t = tf.transpose(recurrent)  # (3u, u)
 
-            def back(t, dh, dhps, dns):
+            def back(t, dh, dzrs, dnrs, dns):
                 dh = dh + dout_ta.read(t)
                 zr, cand, hpn, hp_ = zrs.read(t), ns.read(t), hpns.read(t), hprev_ta.read(t)
                 if masked:
@@ -143,18 +146,31 @@ def gru_time_major(xt, h0, kernel, recurrent, bias, mask=None, zero_output=False
                 z, r = zr[:, :u], zr[:, u:]
                 dn = dh * (1.0 - z) * (1.0 - cand * cand)  # at tanh's input
                 dzr = tf.concat([dh * (hp_ - cand), dn * hpn], 1) * _sigmoid_grad(zr)
-                dhp = tf.concat([dzr, dn * r], 1)  # (batch, 3u) at the recurrent product
+                dnr = dn * r
+                dhp = tf.concat([dzr, dnr], 1)  # (batch, 3u) at the recurrent product
                 dh_prev = dh * z + tf.matmul(dhp, rec_t)
                 if masked:
                     dh_prev = dh_prev + passed
-                return dh_prev, dhps.write(t, dhp), dns.write(t, dn)
+                return dh_prev, dzrs.write(t, dzr), dnrs.write(t, dnr), dns.write(t, dn)
 
             d0 = tf.zeros_like(h0) if d_last is None else d_last
-            dh0, dhps, dns = _loop(n, back, (d0, dhps, dns), reverse=True)
-            dhp = dhps.stack()  # (time, batch, 3u)
-            dxp = tf.concat([dhp[:, :, : 2 * u], dns.stack()], 2)
-            dx, dkernel, drec = _weight_grads(xt, dxp, hprev, dhp, kernel)
-            dbias = tf.stack([tf.reduce_sum(_flat(dxp), 0), tf.reduce_sum(_flat(dhp), 0)])
+            dh0, dzrs, dnrs, dns = _loop(n, back, (d0, dzrs, dnrs, dns), reverse=True)
+            dzr, dnr, dn = (_flat(a.stack()) for a in (dzrs, dnrs, dns))  # (time * batch, 2u | u | u)
+            x_flat, h_flat = _flat(xt), _flat(hprev)
+            dkernel = tf.concat(
+                [tf.matmul(x_flat, dzr, transpose_a=True), tf.matmul(x_flat, dn, transpose_a=True)], 1
+            )
+            drec = tf.concat(
+                [tf.matmul(h_flat, dzr, transpose_a=True), tf.matmul(h_flat, dnr, transpose_a=True)], 1
+            )
+            dx = tf.matmul(dzr, kernel[:, : 2 * u], transpose_b=True) + tf.matmul(
+                dn, kernel[:, 2 * u :], transpose_b=True
+            )
+            dx = tf.reshape(dx, tf.shape(xt))
+            sum_zr = tf.reduce_sum(dzr, 0)
+            dbias = tf.stack(
+                [tf.concat([sum_zr, tf.reduce_sum(dn, 0)], 0), tf.concat([sum_zr, tf.reduce_sum(dnr, 0)], 0)]
+            )
             return (dx, dh0, dkernel, drec, dbias, *([None] if masked else []))
 
         return (outputs, h_last), grad

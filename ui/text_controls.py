@@ -130,7 +130,8 @@ def text_controls(preset: tg.TextConfig, key: str) -> dict:
             "Slow down at the end",
             preset.lr_decay,
             key=f"{key}_decay",
-            help="In the last fifth of training (by time budget or epochs), lower the learning"
-            " rate steadily to a tenth: big steps learn fast, small steps settle lower.",
+            help="Near the end of training, lower the learning rate steadily to a tenth: big"
+            " steps learn fast, small steps settle lower. It starts after 80% of the time budget"
+            " or epochs, and after 48 s at most in a longer run.",
         ),
     }

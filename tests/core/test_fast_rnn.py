@@ -69,7 +69,8 @@ def _char_model(cell: str, vocab: int = 9):
 
     keras = keras_module()
     keras.utils.set_random_seed(0)
-    cfg = TextConfig(embed_dim=4, arch=ArchitectureConfig(cell=cell, units=6))
+    # no output dropout: XLA and the plain step draw different random masks
+    cfg = TextConfig(embed_dim=4, output_dropout=0.0, arch=ArchitectureConfig(cell=cell, units=6))
     return textgen.build_char_model(cfg, vocab)
 
 
