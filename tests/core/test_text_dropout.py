@@ -8,7 +8,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.config import AUTO_DROPOUT, SHORT_RUN_S, ArchitectureConfig, ConfigError, TextConfig
+from core.config import (
+    AUTO_DROPOUT,
+    SHORT_RUN_S,
+    ArchitectureConfig,
+    ConfigError,
+    TextConfig,
+    from_dict,
+    to_dict,
+)
 from core.textgen import build_char_model
 from core.textsample import stepper_from_model
 
@@ -25,6 +33,13 @@ def test_short_runs_train_without_dropout_and_long_ones_with_it():
     assert _with_budget(0).dropout_rate() == AUTO_DROPOUT  # no budget: all its epochs
     assert _with_budget(35, output_dropout=0.1).dropout_rate() == 0.1  # a chosen rate wins
     assert _with_budget(300, output_dropout=0.0).dropout_rate() == 0.0
+
+
+def test_a_run_saved_before_the_setting_reproduces_without_dropout():
+    saved = to_dict(_with_budget(300))
+    assert from_dict(TextConfig, saved).dropout_rate() == AUTO_DROPOUT
+    del saved["output_dropout"]  # as stored by the version before the setting
+    assert from_dict(TextConfig, saved).dropout_rate() == 0.0
 
 
 @pytest.mark.parametrize("rate", [-0.5, 0.9, 1.5])
