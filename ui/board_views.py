@@ -31,7 +31,7 @@ def plain(text: str) -> str:
 
 
 def page_url(task: str) -> str:
-    """The task page's address in this app (`pages/1_Forecasting.py` -> `/Forecasting`)."""
+    """The task page's address in this app (`app_pages/1_Forecasting.py` -> `/Forecasting`)."""
     page = next(p for p in PAGES if p.path == TASKS[task].page)
     return "/" + url_path(page)
 

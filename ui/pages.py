@@ -1,6 +1,6 @@
 """The one list of pages: the sidebar (app.py's `st.navigation`) and the Home page's cards read it.
 
-Adding a page means its script in pages/ and one entry here. The URL of a page is its file name
+Adding a page means its script in app_pages/ and one entry here. The URL of a page is its file name
 without the number and the extension (/Forecasting), as before `st.navigation`.
 """
 
@@ -19,23 +19,28 @@ class PageInfo:
 
 PAGES = [
     PageInfo(
-        "pages/1_Forecasting.py",
+        "app_pages/1_Forecasting.py",
         "Forecasting",
         "📈",
         "Predict next month's US jobs count, tomorrow's temperature or a stock price from the recent past,"
         " and see whether the RNN beats simple rules like 'same as last time'.",
     ),
     PageInfo(
-        "pages/2_Shakespeare.py", "Shakespeare", "🎭", "Watch a network learn to spell, then write new plays."
+        "app_pages/2_Shakespeare.py",
+        "Shakespeare",
+        "🎭",
+        "Watch a network learn to spell, then write new plays.",
     ),
-    PageInfo("pages/3_Music.py", "Music", "🎵", "Learn melodies from Bach chorales and listen to new ones."),
-    PageInfo("pages/4_Sentiment.py", "Sentiment", "💬", "Read the mood of a movie review, word by word."),
     PageInfo(
-        "pages/5_Inside_the_RNN.py", "Inside the RNN", "🔬", "See the hidden state change step by step."
+        "app_pages/3_Music.py", "Music", "🎵", "Learn melodies from Bach chorales and listen to new ones."
     ),
-    PageInfo("pages/6_Runs.py", "Runs", "🗂️", "Every training run: compare, reload and export."),
+    PageInfo("app_pages/4_Sentiment.py", "Sentiment", "💬", "Read the mood of a movie review, word by word."),
     PageInfo(
-        "pages/7_Class_board.py",
+        "app_pages/5_Inside_the_RNN.py", "Inside the RNN", "🔬", "See the hidden state change step by step."
+    ),
+    PageInfo("app_pages/6_Runs.py", "Runs", "🗂️", "Every training run: compare, reload and export."),
+    PageInfo(
+        "app_pages/7_Class_board.py",
         "Class board",
         "🏆",
         "The class's runs of today, best first, with a projector view for the wall.",

@@ -114,3 +114,17 @@ def test_runs_page_compares_and_downloads_and_links_open_with_settings(data_dir,
         expect(page.locator(".st-key-fc_epochs input[type=range]")).to_have_value("7")
         expect(page.locator(".st-key-fc_cell input").first).to_have_value("GRU")
         expect(page.get_by_role("radio", name="Synthetic")).to_be_checked()
+
+
+def test_a_page_opened_directly_on_a_fresh_server_has_the_app_navigation(data_dir):
+    """A lesson or class-board link is often the first address a fresh server serves: the
+    sidebar is still the app's (Home first, with icons), not Streamlit's folder listing."""
+    require_browser()
+    with streamlit_server(data_dir) as url, chromium_page() as page:
+        page.goto(f"{url}/Runs")
+        wait_idle(page)
+        links = page.locator('[data-testid="stSidebarNav"]').get_by_role("link")
+        names = [link.inner_text().strip() for link in links.all()]
+        assert names[0].endswith("Home"), names  # not "app"
+        assert any(name.endswith("Class board") for name in names)
+        assert page.get_by_role("heading", name=re.compile("Runs")).count()

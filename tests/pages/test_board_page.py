@@ -10,7 +10,7 @@ from core import board
 from core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
-BOARD = str(ROOT / "pages" / "7_Class_board.py")
+BOARD = str(ROOT / "app_pages" / "7_Class_board.py")
 
 
 def _run(store: RunStore, owner: str, mae: float) -> str:

@@ -16,7 +16,7 @@ from core.datasets import DataError, read_csv_with_encoding
 from core.forecasting import prepare_series
 
 ROOT = Path(__file__).resolve().parents[2]
-FORECAST = str(ROOT / "pages" / "1_Forecasting.py")
+FORECAST = str(ROOT / "app_pages" / "1_Forecasting.py")
 
 
 def wide_csv(columns: int) -> bytes:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.pages.test_pages import in_fresh_process, run_until
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "5_Inside_the_RNN.py")
+PAGE = str(ROOT / "app_pages" / "5_Inside_the_RNN.py")
 
 
 def submit(at: AppTest, label_start: str) -> AppTest:

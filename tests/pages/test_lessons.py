@@ -45,7 +45,7 @@ def _drawn(at: AppTest) -> dict:
 def _keys_in_code(prefix: str) -> set[str]:
     """Widget keys written literally in the UI code, `f"{P}_name"` / `f"{prefix}_name"` -> prefix_name."""
     keys = set()
-    for path in [*(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
+    for path in [*(ROOT / "ui").glob("*.py"), *(ROOT / "app_pages").glob("*.py")]:
         for name in re.findall(r'key=f"\{(?:P|prefix)\}_([a-z][a-z0-9_]*)"', path.read_text()):
             keys.add(f"{prefix}_{name}")
     return keys

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.helpers.music import notes_track, scale_notes, smf
 from tests.pages.test_pages import run_until
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "3_Music.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "3_Music.py")
 
 
 def test_first_visit_explains_the_parse_and_every_control(fresh_app):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_page_in_the_list_exists_and_every_task_page_is_listed():
     assert all((ROOT / p.path).is_file() for p in PAGES)
     assert {t.page for t in TASKS.values()} <= {p.path for p in PAGES}
-    on_disk = {f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py")}
+    on_disk = {f"app_pages/{f.name}" for f in (ROOT / "app_pages").glob("*.py")}
     assert on_disk == {p.path for p in PAGES}  # a page script nobody can reach is a mistake
 
 

@@ -25,7 +25,7 @@ def offline_empty(tmp_path, monkeypatch) -> Path:
     [("2_Shakespeare.py", "shakespeare.txt"), ("4_Sentiment.py", "rt-polaritydata/rt-polarity.pos")],
 )
 def test_missing_data_says_where_to_put_it_and_train_waits(offline_empty, fresh_app, page, file):
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60).run()
     assert not at.exception and not at.error
     sentence = at.warning[0].value
     assert "not on this computer" in sentence and "upload your own file" in sentence

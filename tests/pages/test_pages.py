@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import ForecastConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-FORECAST = str(ROOT / "pages" / "1_Forecasting.py")
+FORECAST = str(ROOT / "app_pages" / "1_Forecasting.py")
 
 
 def run_until(at: AppTest, done, timeout: float = 180) -> AppTest:
@@ -133,7 +133,7 @@ def test_a_link_with_impossible_settings_falls_back_to_defaults(fresh_app):
     assert at.warning and "cannot use" in at.warning[0].value
 
 
-RUNS = str(ROOT / "pages" / "6_Runs.py")
+RUNS = str(ROOT / "app_pages" / "6_Runs.py")
 OWNER = "c" * 32  # the browser id the tests' sessions have (a cookie would give it)
 
 
@@ -191,7 +191,7 @@ def test_runs_page_compares_downloads_and_deletes(fresh_app):
 def test_runs_page_opens_a_run_in_its_page(fresh_app):
     lstm, _ = _two_tiny_runs()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/6_Runs.py").run()
+    at.switch_page("app_pages/6_Runs.py").run()
     at.multiselect(key="ru__picked").set_value([lstm]).run()
     at.button(key="ru__open").click().run()
     assert not at.exception
@@ -202,7 +202,7 @@ def test_runs_page_opens_a_run_in_its_page(fresh_app):
 
 
 def test_inside_page_renders_without_loading_tensorflow():
-    assert in_fresh_process(ROOT / "pages" / "5_Inside_the_RNN.py", app_timeout=120, timeout=300) == (
+    assert in_fresh_process(ROOT / "app_pages" / "5_Inside_the_RNN.py", app_timeout=120, timeout=300) == (
         0,
         0,
         False,
@@ -211,13 +211,13 @@ def test_inside_page_renders_without_loading_tensorflow():
 
 def test_leaving_a_page_and_coming_back_keeps_its_settings(fresh_app):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/1_Forecasting.py").run()
+    at.switch_page("app_pages/1_Forecasting.py").run()
     at.slider(key="fc_lookback").set_value(12)
     at.radio(key="fc_source").set_value("synthetic").run()
     at.slider(key="fc_noise").set_value(3.5).run()
-    at.switch_page("app.py").run()
+    at.switch_page("app_pages/6_Runs.py").run()  # another page
     assert "fc_lookback" not in at.session_state  # Streamlit dropped the page's widget values
-    at.switch_page("pages/1_Forecasting.py").run()
+    at.switch_page("app_pages/1_Forecasting.py").run()
     assert not at.exception
     assert at.slider(key="fc_lookback").value == 12 and at.slider(key="fc_noise").value == 3.5
     at.radio(key="fc_source").set_value("seattle").run()

@@ -11,7 +11,7 @@ from core.datasets import save_upload
 from core.runs import RunStore
 from core.runs_view import plain_number, result
 
-RUNS = str(Path(__file__).resolve().parents[2] / "pages" / "6_Runs.py")
+RUNS = str(Path(__file__).resolve().parents[2] / "app_pages" / "6_Runs.py")
 
 
 def _run(store: RunStore, data: str, loss: float, label: str = "") -> str:

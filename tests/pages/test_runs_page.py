@@ -14,8 +14,8 @@ from core.runs import RunStore
 from tests.core.test_import_limits import good_row, run_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = str(ROOT / "pages" / "6_Runs.py")
-FORECAST = str(ROOT / "pages" / "1_Forecasting.py")
+RUNS = str(ROOT / "app_pages" / "6_Runs.py")
+FORECAST = str(ROOT / "app_pages" / "1_Forecasting.py")
 ME, OTHER = "a" * 32, "b" * 32
 
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.core.test_sentiment import needs_mr
 from tests.pages.test_pages import run_until
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "4_Sentiment.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "4_Sentiment.py")
 
 
 @needs_mr

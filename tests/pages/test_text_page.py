@@ -11,7 +11,7 @@ from tests.core.test_text import needs_shakespeare, small_text
 from tests.pages.test_pages import run_until
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "2_Shakespeare.py")
+PAGE = str(ROOT / "app_pages" / "2_Shakespeare.py")
 
 
 def button(at: AppTest, label: str):

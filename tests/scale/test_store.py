@@ -121,7 +121,7 @@ def test_pages_say_when_the_database_is_unreachable(monkeypatch, fresh_app):
     except ImportError:
         require_scale("psycopg is not installed (pip install -r requirements-scale.txt)")
     monkeypatch.setenv("RNN_STUDIO_DB", "postgresql://nobody:wrong@127.0.0.1:1/none")
-    for script in ("app.py", "pages/6_Runs.py", "pages/1_Forecasting.py"):
+    for script in ("app.py", "app_pages/6_Runs.py", "app_pages/1_Forecasting.py"):
         at = AppTest.from_file(str(ROOT / script), default_timeout=60).run()
         assert not at.exception, script
         assert any("cannot start its run store" in e.value for e in at.error), script
