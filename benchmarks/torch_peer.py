@@ -207,22 +207,19 @@ class Peer:
 
 
 def quality(budget_s: float, seed: int) -> dict:
-    from core.text_callbacks import HOLD_S
+    from core.text_callbacks import lr_scale
 
     torch, cfg, corpus, (x, y, xv, yv), net, opt = _setup(seed, budget_s)
     b, v, lr = cfg.train.batch_size, corpus.vocab.size, cfg.train.learning_rate
-    hold = min(0.8, HOLD_S / budget_s)
     rng = np.random.default_rng(seed)
     xt, yt = torch.from_numpy(x).long(), torch.from_numpy(y).long()
     t0, steps, epochs = time.time(), 0, 0
     while time.time() - t0 < budget_s and epochs < cfg.train.epochs:
         order = torch.from_numpy(rng.permutation(len(xt)))
         for i in range(0, len(order), b):
-            # the app's cool-down (core.text_callbacks): by the budget or the epochs, whichever is further
-            frac = max((time.time() - t0) / budget_s, (epochs + i / len(order)) / cfg.train.epochs)
-            late = min(1.0, max(0.0, (frac - hold) / (1.0 - hold)))
+            scale = lr_scale(cfg.train, epochs + i / len(order), time.time() - t0)  # the app's cool-down
             for group in opt.param_groups:
-                group["lr"] = lr * (1.0 - 0.9 * late)
+                group["lr"] = lr * scale
             idx = order[i : i + b]
             _step(torch, net, opt, cfg, xt[idx], yt[idx], v)
             steps += 1

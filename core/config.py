@@ -259,8 +259,9 @@ class TextConfig:
     # Dropout on the recurrent layer's outputs, one mask per sequence (the same units hidden at
     # every character: a mask per character made the XLA-compiled step 4x slower). Measured
     # 2026-12-01 on Tiny Shakespeare, GRU 256, 2 cores, 300 s: none 1.526 nats/char (the
-    # 20-epoch cap; training loss 1.21, so it memorised the text), 0.2 1.488, 0.35 1.499 (0.2 with the state carried from sequence to sequence: 1.509); in 30 s, 0.2
-    # cost 0.03 (1.654 against 1.624). Hence AUTO_DROPOUT for long runs only.
+    # 20-epoch cap; training loss 1.21, so it memorised the text), 0.2 1.488, 0.35 1.499,
+    # 0.2 with the state carried from sequence to sequence 1.509; in 30 s, 0.2 cost 0.03
+    # (1.654 against 1.624). Hence AUTO_DROPOUT for long runs only.
     # Runs saved before the setting existed trained without it: reproducing them must too.
     ABSENT: ClassVar[dict] = {"output_dropout": 0.0}
     output_dropout: float = setting(

@@ -64,6 +64,21 @@ def live_samples(ctx, cfg: TextConfig, vocab):
 HOLD_S = 48.0  # the longest a time budget holds the full learning rate (80% of 60 s)
 
 
+def lr_scale(train_cfg, epochs_done: float, elapsed_s: float) -> float:
+    """The share of the learning rate the cool-down gives at this point of a run: 1 while the
+    rate is held, down linearly to 0.1 at the end (the budget or the last epoch, whichever is
+    nearer). `epochs_done` counts fractions of epochs. The PyTorch peer uses it too."""
+    # A long budget holds the full rate for HOLD_S seconds at most: with the fast layers a
+    # 300 s run takes about 2,800 steps, and at 1e-2 it diverged after about 2,500 (held-out
+    # 1.59 -> 2.35, 2026-12-01), as PyTorch's loop does at this rate.
+    hold = min(0.8, HOLD_S / train_cfg.budget_s) if train_cfg.budget_s else 0.8
+    frac = epochs_done / train_cfg.epochs
+    if train_cfg.budget_s:
+        frac = max(frac, elapsed_s / train_cfg.budget_s)
+    late = min(1.0, max(0.0, (frac - hold) / (1.0 - hold)))  # 0 while held, 1 at the end
+    return 1.0 - 0.9 * late
+
+
 def lr_decay(cfg: TextConfig):
     """Hold the learning rate for 80% of the run (at most HOLD_S seconds of a time budget), then
     lower it linearly to 10% (a cool-down).
@@ -79,10 +94,6 @@ def lr_decay(cfg: TextConfig):
 
     keras = keras_module()
     train_cfg = cfg.train
-    # A long budget holds the full rate for HOLD_S seconds at most: with the fast layers a
-    # 300 s run takes about 2,800 steps, and at 1e-2 it diverged after about 2,500 (held-out
-    # 1.59 -> 2.35, 2026-12-01), as PyTorch's loop does at this rate.
-    hold = min(0.8, HOLD_S / train_cfg.budget_s) if train_cfg.budget_s else 0.8
 
     class LinearDecay(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -93,10 +104,7 @@ def lr_decay(cfg: TextConfig):
 
         def on_train_batch_begin(self, batch, logs=None):
             steps = self.params.get("steps") or 1
-            frac = (self.epoch + batch / steps) / train_cfg.epochs
-            if train_cfg.budget_s:
-                frac = max(frac, (time.time() - self.t0) / train_cfg.budget_s)
-            late = min(1.0, max(0.0, (frac - hold) / (1.0 - hold)))  # 0 while held, 1 at the end
-            self.model.optimizer.learning_rate.assign(train_cfg.learning_rate * (1.0 - 0.9 * late))
+            scale = lr_scale(train_cfg, self.epoch + batch / steps, time.time() - self.t0)
+            self.model.optimizer.learning_rate.assign(train_cfg.learning_rate * scale)
 
     return LinearDecay()

@@ -202,10 +202,9 @@ def build_char_model(cfg: TextConfig, vocab_size: int):
     inputs = keras.Input(shape=(None,), dtype="int32", name="chars")  # (batch, time)
     h = keras.layers.Embedding(vocab_size, cfg.embed_dim, name="embedding")(inputs)  # (batch, time, embed)
     h = recurrent_stack(h, cfg.arch, return_sequences=True)  # (batch, time, units)
-    if cfg.dropout_rate() > 0:  # one mask per sequence: the same units hidden at every character
-        h = keras.layers.Dropout(
-            cfg.dropout_rate(), noise_shape=(None, 1, h.shape[-1]), name="output_dropout"
-        )(h)
+    rate = cfg.dropout_rate()
+    if rate > 0:  # one mask per sequence: the same units hidden at every character
+        h = keras.layers.Dropout(rate, noise_shape=(None, 1, h.shape[-1]), name="output_dropout")(h)
     out = keras.layers.Dense(vocab_size, activation="softmax", name="next_char")(h)  # (batch, time, vocab)
     return keras.Model(inputs, out, name="char_rnn")
 

@@ -53,12 +53,15 @@ def filtered_stderr():
                 sys.stderr.flush()
 
 
+def _count(name: str, default: int) -> int:
+    """A positive whole number from the environment variable `name`, else `default`."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 def thread_count() -> int:
     """Intra-op threads for training: RNN_STUDIO_TF_THREADS, else every core."""
-    value = os.environ.get("RNN_STUDIO_TF_THREADS", "")
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return max(1, os.cpu_count() or 1)
+    return _count("RNN_STUDIO_TF_THREADS", max(1, os.cpu_count() or 1))
 
 
 def interop_count() -> int:
@@ -68,8 +71,7 @@ def interop_count() -> int:
     model in 8.2 s instead of 10.6 s (its two directions run at once) and Keras's own GRU
     loop at 62k characters/s instead of 39k; the XLA-compiled text model did not change
     (71-73k either way, within the noise)."""
-    value = os.environ.get("RNN_STUDIO_TF_INTEROP", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 2
+    return _count("RNN_STUDIO_TF_INTEROP", 2)
 
 
 def is_loaded() -> bool:

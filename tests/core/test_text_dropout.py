@@ -68,3 +68,18 @@ def test_dropout_hides_whole_units_for_a_sequence_and_only_while_training():
         stepper.state = stepper.stack.zero_state()
         for t in range(ids.shape[1]):
             np.testing.assert_allclose(stepper.step(int(ids[row, t])), first[row, t], atol=1e-5)
+
+
+def test_the_cool_down_holds_then_falls_to_a_tenth_by_budget_or_epochs():
+    from core.config import TrainingConfig
+    from core.text_callbacks import HOLD_S, lr_scale
+
+    by_epochs = TrainingConfig(epochs=10)
+    assert lr_scale(by_epochs, 7.9, 1e6) == 1.0  # no budget: the clock does not count
+    assert lr_scale(by_epochs, 9.0, 0.0) == pytest.approx(0.55)
+    assert lr_scale(by_epochs, 10.0, 0.0) == pytest.approx(0.1)
+    long = TrainingConfig(epochs=20, budget_s=300.0)  # held HOLD_S seconds, not 80% of 300 s
+    assert lr_scale(long, 0.0, HOLD_S - 1) == 1.0
+    assert lr_scale(long, 0.0, HOLD_S + (300 - HOLD_S) / 2) == pytest.approx(0.55)
+    assert lr_scale(long, 19.0, 0.0) < 1.0  # the epochs count too, whichever is further
+    assert lr_scale(long, 0.0, 400.0) == pytest.approx(0.1)
