@@ -121,9 +121,12 @@ def fast_layers() -> dict:
                 return super().inner_loop(sequences, initial_state, mask, training=training)
             xt, mt = _prepare(self, sequences, mask, training)
             h0, c0 = _state(initial_state, 0), _state(initial_state, 1)
-            out, h, c = fast_rnn.lstm_time_major(
-                xt, h0, c0, *_weights(self.cell), mt, self.zero_output_for_mask
-            )
+            if mt is None and not fast_rnn.tracing_for_xla():
+                out, h, c = fast_rnn.lstm_fused(xt, h0, c0, *_weights(self.cell))
+            else:
+                out, h, c = fast_rnn.lstm_time_major(
+                    xt, h0, c0, *_weights(self.cell), mt, self.zero_output_for_mask
+                )
             return (*_finish(out), [h, c])
 
     @register(name="SimpleRNN")

@@ -116,13 +116,15 @@ def test_a_model_saved_with_keras_layers_still_loads(tmp_path):
     np.testing.assert_allclose(fast.predict(ids, verbose=0), expected, atol=1e-6)
 
 
-def test_xla_training_step_matches_the_plain_one():
-    """One compiled (XLA) training step moves the weights as the uncompiled one does."""
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_xla_training_step_matches_the_plain_one(cell):
+    """One compiled (XLA) training step moves the weights as the uncompiled one does (the
+    LSTM: TensorFlow's fused BlockLSTM kernel without XLA, the loop under it)."""
     keras = keras_module()
     ids = np.random.default_rng(1).integers(1, 9, size=(4, 10)).astype("int32")
     weights = []
     for jit in (False, True):
-        model = _char_model("gru")
+        model = _char_model(cell)
         model.compile(
             optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", jit_compile=jit
         )
@@ -206,3 +208,25 @@ def test_vector_stepper_matches_the_batched_numpy_step_and_keras(cell):
     for a, b in zip(one.state(), state, strict=True):  # the state hands back in the batched layout
         for part_a, part_b in zip(a, b, strict=True):
             np.testing.assert_allclose(part_a, part_b, atol=1e-6)
+
+
+def test_an_unmasked_lstm_runs_the_fused_kernel_except_under_xla():
+    """Without XLA the whole LSTM sequence is one BlockLSTM op (and its gradient one more);
+    a jit_compile function keeps the loop, since XLA has no such kernel."""
+    import tensorflow as tf
+
+    from core import fast_rnn
+
+    layer = fast_layers()["lstm"](4)
+    x = tf.zeros((2, 5, 3))
+    seen = {}
+    for jit in (False, True):
+
+        @tf.function(jit_compile=jit)
+        def run(x, jit=jit):
+            seen[jit] = fast_rnn.tracing_for_xla()
+            return layer(x)
+
+        ops = {op.type for op in run.get_concrete_function(x).graph.get_operations()}
+        assert ("BlockLSTM" in ops) is not jit
+    assert seen == {False: False, True: True}
