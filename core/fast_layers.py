@@ -8,6 +8,9 @@ SimpleRNN), so code that asks a layer for its class name (the numpy copies, Insi
 RNN) reads a saved model as before; they are registered as "rnn_studio>GRU" etc., and
 `core.tf.keras_module` registers them before any model is loaded.
 
+An LSTM without a mask, outside XLA, runs as TensorFlow's fused BlockLSTM kernel instead of
+the loop (`fast_rnn.lstm_fused`): one operation for the sequence and one for its gradient.
+
 Keras's own loop runs instead where this one does not apply: recurrent dropout, other
 activations, a GRU without reset_after, mixed precision, or a GPU (where Keras uses cuDNN).
 `RNN_STUDIO_FAST_RNN=0` turns the fast loop (and with it XLA) off everywhere, for measuring it.

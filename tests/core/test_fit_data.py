@@ -81,3 +81,24 @@ def test_fit_reports_the_held_out_loss_of_the_weights_it_ends_with(tmp_path):
     assert abs(history[-1]["val_loss"] - final["loss"]) < 1e-6
     assert abs(history[-1]["val_accuracy"] - final["accuracy"]) < 1e-6
     assert int(model.optimizer.iterations.numpy()) == 3 * 7  # ceil(200 / 32) steps an epoch
+
+
+def test_a_fit_traces_its_training_step_once(tmp_path):
+    """Keras makes the metrics' and optimizer's variables inside the first traced step unless
+    they exist, and a tf.function that makes variables is traced a second time: the fit makes
+    them first (most of a short fit's time was the second trace)."""
+    model = _classifier()
+    traces = []
+    step = model.train_step
+
+    def counting(data):
+        traces.append(1)
+        return step(data)
+
+    model.train_step = counting
+    x, y = _data(50)  # 4 batches of 16, the last one of 2
+    cfg = replace(TrainingConfig(), epochs=2, batch_size=16, patience=0, reduce_on_plateau=False)
+    history = TrainContext(run_dir=tmp_path).fit(model, x, y, _data(20, seed=1), cfg)
+    assert len(history) == 2 and np.isfinite(history[-1]["loss"])
+    assert len(traces) == 1
+    assert model.optimizer.iterations.numpy() == 8
