@@ -291,4 +291,4 @@ def test_memory_command_line(capsys):
 def test_a_slow_gru_in_the_comparison_is_explained():
     note = ins.slow_gru_note(4.4)
     assert note.startswith("GRU took 4.4 times as long per epoch as LSTM here.")
-    assert "same step-by-step loop" in note and "busy" in note
+    assert "one fused kernel" in note and "busy" in note
