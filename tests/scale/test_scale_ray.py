@@ -174,7 +174,9 @@ def test_a_node_dying_mid_job_fails_only_its_run(cluster, managers):
     assert end["status"] == "done", end["error"]  # its time budget ended it normally
     again = mgr.submit("forecast", QUICK)  # the app keeps serving on the nodes left
     assert mgr.wait(again, 120)["status"] == "done"
-    assert node_names(ray)[victim_id] is False
+    # Ray marks the node dead once its health checks have failed for a while (seconds): the
+    # quick forecast above can finish before that.
+    wait_for(lambda: node_names(ray)[victim_id] is False, timeout=90)
 
 
 def test_a_folder_of_midi_uploads_trains_on_the_cluster(cluster, managers):
