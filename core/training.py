@@ -103,16 +103,17 @@ def _build_state(model, x, y, batch_size: int) -> None:
     """Make the metrics', loss's and optimizer's variables before the first step. Made inside
     it (Keras's default without a distribution strategy), they make tf.function trace the whole
     training step twice: 0.3-0.4 s of the forecasting page's 1.4 s fit (measured 2026-12-01)."""
-    head = (
-        [part[:batch_size] for part in x] if isinstance(x, list | tuple) else x[:batch_size],
-        y[:batch_size],
-        None,
-    )
+    head = (_rows(x, slice(batch_size)), y[:batch_size], None)
     build = getattr(model, "_symbolic_build", None)  # Keras 3's own, from symbolic tensors
     if build is not None:
         build(data_batch=head)
     elif not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
+
+
+def _rows(x, part: slice):
+    """The rows `part` of the model's input: an array, or a list of arrays (several inputs)."""
+    return [v[part] for v in x] if isinstance(x, list | tuple) else x[part]
 
 
 def _batches(x, y, batch_size: int, seed: int, full_only: bool):
@@ -166,8 +167,7 @@ def score(model, x, y, batch_size: int) -> dict[str, float]:
     logs = {}
     for start in range(0, n, batch_size):
         part = slice(start, start + batch_size)
-        xb = [v[part] for v in x] if isinstance(x, list | tuple) else x[part]
-        logs = model.test_function(iter([(xb, y[part], None)]))
+        logs = model.test_function(iter([(_rows(x, part), y[part], None)]))
     return {k: float(np.asarray(v)) for k, v in logs.items()}
 
 
