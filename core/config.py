@@ -76,7 +76,9 @@ class TrainingConfig:
     reduce_on_plateau: bool = setting(False, "halve the learning rate when the validation loss stalls")
     val_fraction: float = setting(0.15, "share of the training data held out for validation")
     seed: int = setting(0, "the same seed trains the same model")
-    budget_s: float = setting(0.0, "stop after this many seconds (0: no limit)")
+    budget_s: float = setting(
+        0.0, "stop after this many seconds of training, not counting the held-out scoring (0: no limit)"
+    )
 
     def __post_init__(self) -> None:
         _check(1 <= self.epochs <= 1000, "epochs must be between 1 and 1000")

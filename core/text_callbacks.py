@@ -79,9 +79,10 @@ def lr_scale(train_cfg, epochs_done: float, elapsed_s: float) -> float:
     return 1.0 - 0.9 * late
 
 
-def lr_decay(cfg: TextConfig):
+def lr_decay(cfg: TextConfig, ctx):
     """Hold the learning rate for 80% of the run (at most HOLD_S seconds of a time budget), then
-    lower it linearly to 10% (a cool-down).
+    lower it linearly to 10% (a cool-down). Time is the fit's training clock (`ctx.clock`,
+    the held-out scoring left out), as the budget counts it.
 
     The end is the time budget or the last epoch, whichever comes first. Large
     steps learn fast; small steps at the end settle into a lower loss, which on a
@@ -97,14 +98,14 @@ def lr_decay(cfg: TextConfig):
 
     class LinearDecay(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.t0, self.epoch = time.time(), 0
+            self.epoch = 0
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
         def on_train_batch_begin(self, batch, logs=None):
             steps = self.params.get("steps") or 1
-            scale = lr_scale(train_cfg, self.epoch + batch / steps, time.time() - self.t0)
+            scale = lr_scale(train_cfg, self.epoch + batch / steps, ctx.clock.training_s())
             self.model.optimizer.learning_rate.assign(train_cfg.learning_rate * scale)
 
     return LinearDecay()

@@ -288,7 +288,7 @@ def train(cfg: TextConfig, ctx) -> dict:
     model.compile(optimizer=make_optimizer(cfg.train), loss="sparse_categorical_crossentropy")
     callbacks = [live_samples(ctx, cfg, corpus.vocab)]
     if cfg.lr_decay and not cfg.train.reduce_on_plateau:
-        callbacks.append(lr_decay(cfg))
+        callbacks.append(lr_decay(cfg, ctx))
     ctx.status("Training...")
     fit_wall, fit_cpu = time.time(), time.process_time()
     history = ctx.fit(model, x, y, (xv, yv), cfg.train, extra_callbacks=callbacks)

@@ -23,6 +23,23 @@ from core.tf import keras_module
 EventFn = Callable[[str, dict], None]
 
 
+class FitClock:
+    """Seconds of training since a fit began, without the time spent scoring the held-out
+    split after each epoch: scoring is not training, so the time budget, the progress and the
+    learning-rate cool-down count only training (the default text model's held-out text took
+    3.2 s of a 60 s budget on a 2-core AVX2 machine, measured 2026-12-01)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.time()
+        self.scoring_s = 0.0
+
+    def training_s(self) -> float:
+        return time.time() - self.t0 - self.scoring_s
+
+    def wall_s(self) -> float:
+        return time.time() - self.t0
+
+
 def _noop(kind: str, payload: dict) -> None:
     pass
 
@@ -38,6 +55,7 @@ class TrainContext:
     batch_event_every_s: float = 2.0
     stop_reason: str = ""  # "user", "budget", "early", "nan" once training ended early
     started: float = field(default_factory=time.time)
+    clock: FitClock = field(default_factory=FitClock)  # a new one at the start of every fit
 
     def status(self, message: str) -> None:
         self.on_event("status", {"message": message})
@@ -69,8 +87,9 @@ class TrainContext:
             if validation_data is not None and len(validation_data[1]) <= 4 * b:
                 val_batch = len(validation_data[1])
         steps = n // b if full_only else math.ceil(n / b)
+        self.clock = FitClock()
         callbacks = [
-            _validation(validation_data, val_batch),
+            _validation(validation_data, val_batch, self.clock),
             _progress_callback(self, cfg, history),
             *extra_callbacks,
         ]
@@ -139,18 +158,21 @@ def _batches(x, y, batch_size: int, seed: int, full_only: bool):
     )
 
 
-def _validation(validation_data, batch_size: int):
+def _validation(validation_data, batch_size: int, clock: FitClock):
     """A callback that scores the held-out split after each epoch into the epoch's logs
     (`val_loss`, `val_<metric>`), batch by batch through the model's own test step, as
     Keras's evaluate does but without a tf.data iterator. It runs before the callbacks
-    that read those logs (history, early stopping, the plateau schedule)."""
+    that read those logs (history, early stopping, the plateau schedule), and its time is
+    left out of the fit's training clock."""
     keras = keras_module()
 
     class Validation(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if validation_data is None or logs is None:
                 return
+            t = time.time()
             logs.update({f"val_{k}": v for k, v in score(self.model, *validation_data, batch_size).items()})
+            clock.scoring_s += time.time() - t
 
     return Validation()
 
@@ -203,11 +225,11 @@ def _progress_callback(ctx: TrainContext, cfg: TrainingConfig, history: list[dic
             super().__init__()
             self.epoch = 0
             self.last_emit = 0.0  # the first batch reports at once: a live point within seconds
-            self.t0 = time.time()
+            self.clock = ctx.clock
 
         def _progress(self, batch_fraction: float) -> float:
             by_epochs = (self.epoch + batch_fraction) / cfg.epochs
-            by_budget = (time.time() - self.t0) / cfg.budget_s if cfg.budget_s else 0.0
+            by_budget = self.clock.training_s() / cfg.budget_s if cfg.budget_s else 0.0
             return min(1.0, max(by_epochs, by_budget))
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -223,7 +245,7 @@ def _progress_callback(ctx: TrainContext, cfg: TrainingConfig, history: list[dic
             if ctx.stop_event.is_set():
                 ctx.stop_reason = "user"
                 self.model.stop_training = True
-            elif cfg.budget_s and time.time() - self.t0 > cfg.budget_s:
+            elif cfg.budget_s and self.clock.training_s() > cfg.budget_s:
                 ctx.stop_reason = "budget"
                 self.model.stop_training = True
             now = time.time()
@@ -239,19 +261,19 @@ def _progress_callback(ctx: TrainContext, cfg: TrainingConfig, history: list[dic
                         "batches": batches,
                         "loss": loss,
                         "progress": self._progress(frac),
-                        "elapsed": now - self.t0,
+                        "elapsed": self.clock.wall_s(),
                     },
                 )
 
         def on_epoch_end(self, epoch, logs=None):
             metrics = {k: _float(v) for k, v in (logs or {}).items()}
             metrics["lr"] = _float(self.model.optimizer.learning_rate)
-            metrics["elapsed"] = time.time() - self.t0
+            metrics["elapsed"] = self.clock.wall_s()
             metrics["progress"] = self._progress(1.0)
             entry = {"epoch": epoch + 1, **metrics}
             history.append(entry)
             ctx.on_event("epoch", entry)
-            if cfg.budget_s and time.time() - self.t0 > cfg.budget_s and not ctx.stop_reason:
+            if cfg.budget_s and self.clock.training_s() > cfg.budget_s and not ctx.stop_reason:
                 ctx.stop_reason = "budget"
                 self.model.stop_training = True
 

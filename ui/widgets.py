@@ -180,7 +180,8 @@ def training_controls(prefix: str, defaults: TrainingConfig | None = None) -> Tr
             3600,
             int(d.budget_s),
             key=f"{prefix}_budget",
-            help="Stop training after this many seconds, whatever the epoch count.",
+            help="Stop training after this many seconds, whatever the epoch count. The few seconds"
+            " spent checking the model on the held-back data after each epoch are not counted.",
         )
     if budget:
         # A preset's 50 epochs with a 35 s budget ends on time, after about one epoch: say so here.

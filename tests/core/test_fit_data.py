@@ -102,3 +102,32 @@ def test_a_fit_traces_its_training_step_once(tmp_path):
     assert len(history) == 2 and np.isfinite(history[-1]["loss"])
     assert len(traces) == 1
     assert model.optimizer.iterations.numpy() == 8
+
+
+def test_the_time_budget_counts_training_not_the_held_out_scoring(tmp_path, monkeypatch):
+    """Scoring the held-out split after each epoch is not training: a fit whose first scoring
+    is slow still trains as many seconds as its budget says."""
+    import time
+
+    import core.training as training
+
+    real_score, calls = training.score, []
+
+    def slow_first_score(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(3.0)  # longer than the whole budget
+        return real_score(*args, **kwargs)
+
+    monkeypatch.setattr(training, "score", slow_first_score)
+    model = _classifier()
+    x, y = _data(64)
+    cfg = replace(TrainingConfig(), epochs=1000, batch_size=32, budget_s=2.5, patience=0, reduce_on_plateau=False)
+    ctx = TrainContext(run_dir=tmp_path)
+    history = ctx.fit(model, x, y, _data(20, seed=1), cfg)
+    assert ctx.stop_reason == "budget"
+    # Counting the scoring, the budget would have ended the fit after its first epoch.
+    assert len(history) >= 3
+    assert ctx.clock.scoring_s >= 3.0
+    assert cfg.budget_s < ctx.clock.training_s() < ctx.clock.wall_s() - 3.0
+    assert history[-1]["elapsed"] > cfg.budget_s + 3.0  # the events show the wall clock
