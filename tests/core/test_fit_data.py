@@ -122,7 +122,9 @@ def test_the_time_budget_counts_training_not_the_held_out_scoring(tmp_path, monk
     monkeypatch.setattr(training, "score", slow_first_score)
     model = _classifier()
     x, y = _data(64)
-    cfg = replace(TrainingConfig(), epochs=1000, batch_size=32, budget_s=2.5, patience=0, reduce_on_plateau=False)
+    cfg = replace(
+        TrainingConfig(), epochs=1000, batch_size=32, budget_s=2.5, patience=0, reduce_on_plateau=False
+    )
     ctx = TrainContext(run_dir=tmp_path)
     history = ctx.fit(model, x, y, _data(20, seed=1), cfg)
     assert ctx.stop_reason == "budget"
