@@ -25,7 +25,7 @@ def live_samples(ctx, cfg: TextConfig, vocab):
         def __init__(self) -> None:
             super().__init__()
             self.samples: list[dict] = []
-            self.t0 = self.last = time.time()
+            self.last = time.time()
             self.epoch = 0
 
         def emit(self, batch_loss: float | None = None) -> None:
@@ -38,7 +38,8 @@ def live_samples(ctx, cfg: TextConfig, vocab):
                 seed=cfg.train.seed + len(self.samples),
             )
             self.last = time.time()
-            entry = {"epoch": self.epoch + 1, "elapsed": round(self.last - self.t0, 1), "text": gen.text}
+            # Seconds of training, as the time budget counts them (held-out scoring left out).
+            entry = {"epoch": self.epoch + 1, "elapsed": round(ctx.clock.training_s(), 1), "text": gen.text}
             if batch_loss is not None:
                 entry["loss"] = batch_loss
             self.samples.append(entry)
