@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets import DataError
-from core.numpy_rnn import OneByOne
+from core.numpy_writer import OneByOne
 
 MAX_GENERATE = 5_000
 MAX_PROMPT = 2_000
@@ -137,35 +137,37 @@ def generate(
     rng = np.random.default_rng(seed)
     with single_thread_blas():
         t0 = time.perf_counter()
-        p = stepper.prime(vocab.encode(read))  # (vocab,) distribution after the prompt
-        rows = np.empty((length, vocab.size), np.float32)  # what the model said at each step
-        chosen = np.empty(length, np.int64)
-        inv_t = 1.0 / temperature
+        logits = np.empty((length + 1, vocab.size), np.float32)  # what the model said at each step
+        one = OneByOne(stepper.stack, stepper.stack.zero_state())
+        for token in vocab.encode(read):  # the prompt; logits[0] ends as what follows it
+            one.step_into(int(token), logits[0])
+        # Gumbel-max: the likeliest character after adding temperature x Gumbel noise to the
+        # logits is a draw from softmax(logits / temperature), with no exponential in the loop.
+        if greedy:
+            noise = np.zeros((length, vocab.size), np.float32)
+        else:
+            noise = -np.log(-np.log(rng.random((length, vocab.size), np.float32))) * np.float32(temperature)
         k = top_k if 0 < top_k < vocab.size - 1 else 0
-        one = OneByOne(stepper.stack, stepper.state)  # vector steps: about 2x the batched step
-        step = one.step
+        chosen = np.empty(length, np.int64)
+        q = np.empty(vocab.size, np.float32)
+        step = one.step_into
         for i in range(length):
-            row = rows[i]
-            row[:] = p
-            row[0] = 0.0  # never write "unknown"
-            if greedy:
-                c = int(row.argmax())
-            else:
-                q = row if inv_t == 1.0 else np.power(row, inv_t)
-                if k:
-                    q = np.where(q >= np.partition(q, -k)[-k], q, 0.0)
-                cum = q.cumsum(dtype=np.float64)
-                c = min(int(cum.searchsorted(rng.random() * cum[-1], side="right")), vocab.size - 1)
+            row = logits[i]
+            row[0] = -np.inf  # never write "unknown" (nor count it among the top k)
+            np.add(row, noise[i], out=q)
+            if k:
+                q[row < np.partition(row, -k)[-k]] = -np.inf
+            c = int(q.argmax())
             chosen[i] = c
-            p = step(c)
+            step(c, logits[i + 1])
         stepper.state = one.state()
+    logits = logits[:length]
+    rows = np.exp(logits - logits.max(axis=1, keepdims=True))
     rows /= rows.sum(axis=1, keepdims=True)
     best = np.argsort(-rows, axis=1, kind="stable")[:, :TOP]  # (length, 5)
     best_p = np.take_along_axis(rows, best, axis=1)
-    chars = vocab.chars
-    top = [
-        [(chars[j], float(q)) for j, q in zip(b, bp, strict=True)] for b, bp in zip(best, best_p, strict=True)
-    ]
+    names = np.array(vocab.chars, dtype=object)[best].tolist()
+    top = [list(zip(b, bp, strict=True)) for b, bp in zip(names, best_p.astype(float).tolist(), strict=True)]
     elapsed = time.perf_counter() - t0  # the lens included: this is what a reader waits for
     return Generation(
         prompt=read,

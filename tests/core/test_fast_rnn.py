@@ -182,17 +182,20 @@ def test_context_fit_with_xla_drops_the_ragged_batch_and_reports(tmp_path, monke
     assert {p["batches"] for p in batches} == {2}  # full batches only
 
 
+@pytest.mark.parametrize("norm", [False, True], ids=["fused", "with-norm"])
 @pytest.mark.parametrize("cell", ["gru", "lstm", "simple"])
-def test_vector_stepper_matches_the_batched_numpy_step_and_keras(cell):
-    """Generation's one-by-one numpy step gives the batched step's (and so Keras's) distributions."""
-    from core.numpy_rnn import OneByOne
+def test_vector_stepper_matches_the_batched_numpy_step_and_keras(cell, norm):
+    """Generation's one-by-one numpy step gives the batched step's (and so Keras's) distributions:
+    the fused layout (no norm: one product per layer and character, halved gates) and the plain
+    loop (a norm between layers)."""
+    from core.numpy_writer import OneByOne
 
     keras = keras_module()
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(None,), dtype="int32")
     x = keras.layers.Embedding(11, 5)(inputs)
     x = recurrent_stack(
-        x, ArchitectureConfig(cell=cell, units=6, layers=2, layer_norm=True), return_sequences=True
+        x, ArchitectureConfig(cell=cell, units=6, layers=2, layer_norm=norm), return_sequences=True
     )
     model = keras.Model(inputs, keras.layers.Dense(11, activation="softmax")(x))
     rng = np.random.default_rng(1)
@@ -202,6 +205,7 @@ def test_vector_stepper_matches_the_batched_numpy_step_and_keras(cell):
     stack = NumpyStack.from_keras(model)
     batched, state = stack.run(tokens)
     one = OneByOne(stack, stack.zero_state())
+    assert one.fused is not norm
     got = np.array([one.step(t) for t in tokens])
     np.testing.assert_allclose(got, batched, atol=1e-6)
     np.testing.assert_allclose(got, expected, atol=1e-5)

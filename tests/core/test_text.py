@@ -115,6 +115,48 @@ def test_the_same_seed_writes_the_same_text(trained):
     assert all(top[0][0] == ch for top, ch in zip(greedy.top, greedy.text, strict=True))
 
 
+def test_the_lens_shows_the_models_own_distribution(trained):
+    """What the fast writer records at each character is the model's distribution (the batched
+    numpy step's, itself Keras's to 1e-5), less "unknown", and its five likeliest characters."""
+    stepper, vocab = trained["stepper"], trained["vocab"]
+    p = tg.next_distribution(stepper, vocab, "ROMEO:")
+    p[0] = 0.0
+    p /= p.sum()
+    for temperature in (1.0, 0.1, 2.0):
+        gen = tg.generate(stepper, vocab, "ROMEO:", 3, temperature=temperature, seed=3)
+        assert gen.probs[0] == pytest.approx(p[vocab.index[gen.text[0]]], abs=1e-6)
+        expected = np.argsort(-p, kind="stable")[:5]
+        assert [c for c, _ in gen.top[0]] == [vocab.chars[j] for j in expected]
+        np.testing.assert_allclose([q for _, q in gen.top[0]], p[expected], atol=1e-6)
+
+
+@pytest.mark.parametrize("temperature,top_k", [(1.0, 0), (0.5, 0), (1.5, 3)])
+def test_draws_follow_the_tempered_distribution(temperature, top_k):
+    """A model whose next character is always drawn from the same known logits (zero weights,
+    the head's bias): over 4,000 seeds the frequencies are softmax(logits / temperature),
+    restricted to the top k where asked, to a total variation of 0.03 (the sampling noise is
+    about 0.01; the untempered or unrestricted distributions are at least 0.09 away)."""
+    from core.numpy_rnn import Cell, NumpyStack
+
+    vocab = tg.Vocab(list("abcde"))
+    logits = np.array([5.0, 1.0, 0.0, -0.5, 0.8, 0.3], np.float32)  # index 0, "unknown", is never drawn
+    cell = Cell(
+        "gru", np.zeros((3, 12), np.float32), np.zeros((4, 12), np.float32), np.zeros((2, 12), np.float32)
+    )
+    stack = NumpyStack(np.ones((6, 3), np.float32), [cell], np.zeros((4, 6), np.float32), logits)
+    stepper = tg.Stepper(stack)
+    q = np.exp(logits[1:] / temperature)
+    if top_k:
+        q[q < np.sort(q)[-top_k]] = 0.0
+    q /= q.sum()
+    counts = np.zeros(5)
+    for seed in range(4000):
+        counts[vocab.index[tg.generate(stepper, vocab, "a", 1, temperature, top_k, seed).text] - 1] += 1
+    assert 0.5 * np.abs(counts / 4000 - q).sum() < 0.03
+    plain = np.exp(logits[1:]) / np.exp(logits[1:]).sum()
+    assert temperature == 1.0 and not top_k or 0.5 * np.abs(plain - q).sum() > 0.09
+
+
 def test_low_temperature_writes_likelier_characters(trained):
     stepper, vocab = trained["stepper"], trained["vocab"]
     cold = tg.generate(stepper, vocab, "", 1000, temperature=0.2, seed=0)
