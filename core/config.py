@@ -258,14 +258,15 @@ class TextConfig:
         True,
         "near the end of the run (after 80% of it, 48 s at most), lower the learning rate linearly to 10%",
     )
-    # Dropout on the recurrent layer's outputs, one mask per sequence (the same units hidden at
-    # every character: a mask per character made the XLA-compiled step 4x slower). Measured
-    # 2026-12-01 on Tiny Shakespeare, GRU 256, 2 cores, 300 s: none 1.526 nats/char (the
-    # 20-epoch cap; training loss 1.21, so it memorised the text), 0.2 1.488, 0.35 1.499,
-    # 0.2 with the state carried from sequence to sequence 1.509; in 30 s, 0.2 cost 0.03
-    # (1.654 against 1.624). Hence AUTO_DROPOUT for long runs only.
-    # Runs saved before the setting existed trained without it: reproducing them must too.
-    ABSENT: ClassVar[dict] = {"output_dropout": 0.0}
+    # Output dropout, one mask per sequence (a mask per character made the XLA step 4x slower),
+    # 2026-12-01, GRU 256, 300 s: none 1.526 nats/char (memorised), 0.2 1.488, 0.35 1.499; in 30 s
+    # 0.2 cost 0.03: AUTO_DROPOUT for long runs. Embeddings ~ N(0, embed_init^2), 2026-12-02, 60 s,
+    # seeds 0, 1: Keras's uniform +-0.05 1.650, 1.666; 0.5 1.643; 1.0 1.611, 1.639; 2.0 1.623
+    # (large inputs move the gates from the first step). Old runs trained without either.
+    ABSENT: ClassVar[dict] = {"output_dropout": 0.0, "embed_init": 0.0}
+    embed_init: float = setting(
+        1.0, "spread (standard deviation) of the characters' starting embeddings (0: Keras's uniform +-0.05)"
+    )
     output_dropout: float = setting(
         -1.0,
         "share of the network's outputs hidden while training, the same ones for a whole"
@@ -283,6 +284,7 @@ class TextConfig:
         )
         _check(10 <= self.seq_len <= 500, "sequence length must be between 10 and 500 characters")
         _check(4 <= self.embed_dim <= 512, "embedding size must be between 4 and 512")
+        _check(0.0 <= self.embed_init <= 10.0, "the embeddings' starting spread must be between 0 and 10")
         _check(0.1 <= self.sample_temperature <= 2.0, "sample temperature must be between 0.1 and 2.0")
         _check(5.0 <= self.sample_every_s <= 600.0, "samples come every 5 to 600 seconds")
         _check(

@@ -200,7 +200,11 @@ def build_char_model(cfg: TextConfig, vocab_size: int):
 
     keras = keras_module()
     inputs = keras.Input(shape=(None,), dtype="int32", name="chars")  # (batch, time)
-    h = keras.layers.Embedding(vocab_size, cfg.embed_dim, name="embedding")(inputs)  # (batch, time, embed)
+    init = keras.initializers.RandomNormal(stddev=cfg.embed_init) if cfg.embed_init else "uniform"
+    embedding = keras.layers.Embedding(
+        vocab_size, cfg.embed_dim, embeddings_initializer=init, name="embedding"
+    )
+    h = embedding(inputs)  # (batch, time, embed)
     h = recurrent_stack(h, cfg.arch, return_sequences=True)  # (batch, time, units)
     rate = cfg.dropout_rate()
     if rate > 0:  # one mask per sequence: the same units hidden at every character
