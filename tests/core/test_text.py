@@ -347,3 +347,18 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, content, args, words):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
     assert out.stdout == ""
+
+
+def test_the_embeddings_start_with_the_chosen_spread_and_old_runs_keep_kerass():
+    """embed_init 1.0 (the default): N(0, 1) starting embeddings; a run saved before the setting
+    existed reads back as 0, which builds Keras's own uniform +-0.05 as it trained with."""
+    from core.config import from_dict, to_dict
+
+    wide = tg.build_char_model(TextConfig(), 66).get_layer("embedding").get_weights()[0]
+    assert 0.9 < wide.std() < 1.1
+    saved = to_dict(TextConfig())
+    del saved["embed_init"]
+    old = from_dict(TextConfig, saved)
+    assert old.embed_init == 0.0
+    narrow = tg.build_char_model(old, 66).get_layer("embedding").get_weights()[0]
+    assert np.abs(narrow).max() <= 0.05 and narrow.std() > 0.02
