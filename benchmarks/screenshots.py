@@ -29,7 +29,10 @@ VIEWPORT = {"width": 1440, "height": 900}
 PAGES = {
     "Home": [],
     "Forecasting": [("Train", "Results on the test split")],
-    "Shakespeare": [("Train", "Results on the held-out text")],
+    "Shakespeare": [
+        ("Train", "Results on the held-out text"),
+        ("Generate", "Each character is shaded by the probability"),
+    ],
     "Music": [("Train", "Results on the")],
     "Sentiment": [("Train", "Results on the test split")],
     "Inside_the_RNN": [
