@@ -1,9 +1,9 @@
 """One sequence, one token at a time, in numpy: the loop that writes text.
 
 `NumpyStack.step` (core.numpy_rnn) works on batches and names every gate, which is what
-the "Inside the RNN" page needs; generation needs speed: thousands of steps, each a few
-dozen microseconds, where one NumPy call costs about one. `OneByOne` runs the same
-weights and equations on 1-D float32 vectors with every buffer made once:
+the "Inside the RNN" page needs; generation needs speed: thousands of steps of a few dozen
+microseconds each, where every NumPy call costs about one microsecond. `OneByOne` runs the
+same weights and equations on 1-D float32 vectors with every buffer made once:
 
 - the first layer's input product is a row of a table made once (embedding @ kernel +
   bias, one row per token);
