@@ -17,15 +17,15 @@ same weights and equations on 1-D float32 vectors with every buffer made once:
 - the step hands back logits: the writer draws from them without an exponential (Gumbel-max,
   core.textsample) and turns all of a text's logits into probabilities at once at the end.
 
-A stack with a LayerNorm between layers (its own order of operations) takes the plain
-vector loop. Both give the batched step's distributions to 1e-6 (tests/core/test_fast_rnn.py).
+A stack with a LayerNorm between layers (its own order of operations) takes the batched
+step (`Cell.step`) one row at a time. Both give the batched step's distributions to 1e-6 (tests/core/test_fast_rnn.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from core.numpy_rnn import Cell, LayerNorm, NumpyStack, sigmoid
+from core.numpy_rnn import Cell, LayerNorm, NumpyStack
 
 
 def _fused(cell: Cell) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -72,9 +72,10 @@ class OneByOne:
         self.tmp = [np.empty(c.units, np.float32) for c in self.cells]
 
     def set_state(self, state: list[tuple]) -> None:
-        self.h = [tuple(np.array(part[0], np.float32) for part in s) for s in state]
-        if not self.fused:
+        if not self.fused:  # the batched layout, (1, u) arrays
+            self.h = [tuple(np.array(part, np.float32).reshape(1, -1) for part in s) for s in state]
             return
+        self.h = [tuple(np.array(part[0], np.float32) for part in s) for s in state]
         vectors = []
         for (h, *rest), out, m in zip(self.h, self.outs, self.mats, strict=True):
             v = np.append(h, np.float32(1.0))  # the constant 1 that meets the bias row
@@ -85,7 +86,7 @@ class OneByOne:
     def state(self) -> list[tuple]:
         """The state in the batched layout ((1, u) arrays), as `NumpyStack.step` takes it."""
         if not self.fused:
-            return [tuple(part[None].copy() for part in s) for s in self.h]
+            return [tuple(part.copy() for part in s) for s in self.h]
         return [(s[0][None, :-1].copy(), *(part[None].copy() for part in s[1:])) for s in self.h]
 
     def step(self, token: int) -> np.ndarray:
@@ -140,38 +141,13 @@ class OneByOne:
             np.add(hz, x, out=hz)
             np.tanh(hz, out=h)
 
-    # --- the plain loop (a LayerNorm between layers) ------------------------------------
+    # --- the plain loop (a LayerNorm between layers): the batched step, one row --------------
     def _plain(self, token: int) -> np.ndarray:
-        x, i = self.stack.embedding[token], 0
+        x, i = self.stack.embedding[token][None], 0
         for layer in self.stack.layers:
             if isinstance(layer, LayerNorm):
                 x = layer(x)
                 continue
-            x = self._plain_cell(layer, x @ layer.kernel, i)
+            x, self.h[i], _ = layer.step(x, self.h[i])
             i += 1
-        return x @ self.stack.head_w + self.stack.head_b  # (vocab,) logits
-
-    def _plain_cell(self, cell: Cell, xk: np.ndarray, i: int) -> np.ndarray:
-        u = cell.units
-        if cell.kind == "gru":
-            (h_prev,) = self.h[i]
-            xz = xk + cell.bias[0]
-            hz = h_prev @ cell.recurrent + cell.bias[1]  # (3u,)
-            zr = sigmoid(xz[: 2 * u] + hz[: 2 * u])
-            hh = np.tanh(xz[2 * u :] + zr[u:] * hz[2 * u :])
-            z = zr[:u]
-            h = z * h_prev + (1.0 - z) * hh
-            self.h[i] = (h,)
-            return h
-        if cell.kind == "lstm":
-            h_prev, c_prev = self.h[i]
-            z = xk + cell.bias + h_prev @ cell.recurrent  # (4u,)
-            sig = sigmoid(z)
-            c = sig[u : 2 * u] * c_prev + sig[:u] * np.tanh(z[2 * u : 3 * u])
-            h = sig[3 * u :] * np.tanh(c)
-            self.h[i] = (h, c)
-            return h
-        (h_prev,) = self.h[i]
-        h = np.tanh(xk + cell.bias + h_prev @ cell.recurrent)
-        self.h[i] = (h,)
-        return h
+        return (x @ self.stack.head_w + self.stack.head_b)[0]  # (vocab,) logits
