@@ -105,7 +105,7 @@ class OneByOne:
         for i, cell in enumerate(self.cells):
             out, split = self.outs[i], self.splits[i]
             self._update(cell, i, x, out[:split])
-            np.matmul(self.h[i][0], self.mats[i], out=out)
+            np.dot(self.h[i][0], self.mats[i], out=out)
             x = out[split:]  # the next layer's input part, or the logits
         logits[:] = x
 
