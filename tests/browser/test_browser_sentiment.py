@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.core.test_sentiment import needs_mr
 from tests.helpers.browser import chromium_page, require_browser, streamlit_server, wait_idle
+from tests.helpers.reviews import needs_mr
 
 pytestmark = pytest.mark.browser
 

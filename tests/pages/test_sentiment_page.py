@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.core.test_sentiment import needs_mr
+from tests.helpers.reviews import needs_mr
 from tests.pages.test_pages import run_until
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "4_Sentiment.py")
