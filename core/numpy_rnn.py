@@ -204,6 +204,13 @@ class NumpyStack:
 
         The trace (only when `record`) holds each recurrent layer's hidden state and gates.
         """
+        logits, new_state, trace = self.logits(tokens, state, record)
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=-1, keepdims=True), new_state, trace
+
+    def logits(self, tokens: np.ndarray, state: list[tuple], record: bool = False):
+        """`step` before the softmax: (logits (batch, vocab), new state, per-layer trace)."""
         x = self.embedding[tokens]  # (batch, dim)
         new_state, trace, i = [], [], 0
         for layer in self.layers:
@@ -215,10 +222,7 @@ class NumpyStack:
             if record:
                 trace.append({"h": x, **gates})
             i += 1
-        logits = x @ self.head_w + self.head_b  # (batch, vocab)
-        logits = logits - logits.max(axis=-1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=-1, keepdims=True), new_state, trace
+        return x @ self.head_w + self.head_b, new_state, trace  # logits (batch, vocab)
 
     def run(self, tokens: list[int], state: list[tuple] | None = None):
         """Feed a whole prompt; returns (probabilities after each token (T, vocab), final state)."""

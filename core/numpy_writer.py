@@ -18,7 +18,8 @@ same weights and equations on 1-D float32 vectors with every buffer made once:
   core.textsample) and turns all of a text's logits into probabilities at once at the end.
 
 A stack with a LayerNorm between layers (its own order of operations) takes the batched
-step (`Cell.step`) one row at a time. Both give the batched step's distributions to 1e-6 (tests/core/test_fast_rnn.py).
+step (`NumpyStack.logits`) one row at a time. Both give the batched step's distributions to
+1e-6 (tests/core/test_fast_rnn.py).
 """
 
 from __future__ import annotations
@@ -141,13 +142,7 @@ class OneByOne:
             np.add(hz, x, out=hz)
             np.tanh(hz, out=h)
 
-    # --- the plain loop (a LayerNorm between layers): the batched step, one row --------------
+    # --- a LayerNorm between layers: the batched step, one row ----------------------------
     def _plain(self, token: int) -> np.ndarray:
-        x, i = self.stack.embedding[token][None], 0
-        for layer in self.stack.layers:
-            if isinstance(layer, LayerNorm):
-                x = layer(x)
-                continue
-            x, self.h[i], _ = layer.step(x, self.h[i])
-            i += 1
-        return (x @ self.stack.head_w + self.stack.head_b)[0]  # (vocab,) logits
+        logits, self.h, _ = self.stack.logits(np.array([token]), self.h)
+        return logits[0]  # (vocab,)
