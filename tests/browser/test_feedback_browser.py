@@ -26,17 +26,6 @@ SEED = {(1440, 900): 11, (1280, 720): 12}
 WITHIN_S = 5.0
 
 
-def _box(locator):
-    """The element's box, or None while it is not on the page (a rerun may replace it between
-    count() and bounding_box(), which would otherwise wait 30 s for it)."""
-    from playwright.sync_api import TimeoutError as Gone
-
-    try:
-        return locator.bounding_box(timeout=200) if locator.count() else None
-    except Gone:
-        return None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require_browser()
@@ -70,7 +59,7 @@ def test_train_puts_a_progress_bar_in_view_within_seconds(server, name, size):
         bar = page.locator('[data-testid="stProgress"]').first
         seen = None
         while time.perf_counter() - t0 < WITHIN_S:
-            box = _box(bar)
+            box = bar.bounding_box() if bar.count() else None
             if box and box["y"] >= 0 and box["y"] + box["height"] <= height:
                 seen = time.perf_counter() - t0
                 break
